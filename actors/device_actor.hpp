@@ -1,0 +1,24 @@
+#pragma once
+// The device actor: a thin adapter that turns register accesses arriving as
+// messages into calls on one device model.
+
+#include "actors/messages.hpp"
+#include "devices/io_device.hpp"
+
+#include <functional>
+#include <memory>
+#include <span>
+
+namespace smvm::actors {
+
+struct device_spec {
+  std::unique_ptr<devices::io_device> device;
+  std::uint64_t base = 0;  // where its window starts: accesses arrive as absolute addresses
+  /// Where console_input goes (the UART's receive path); empty for others.
+  std::function<void(std::span<const std::uint8_t>)> input;
+};
+
+/// Spawns the actor that owns `spec.device`.
+device_actor spawn_device(caf::actor_system& system, device_spec spec);
+
+}  // namespace smvm::actors

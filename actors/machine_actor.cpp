@@ -1,0 +1,168 @@
+#include "actors/machine_actor.hpp"
+
+#include "actors/console_input.hpp"
+#include "actors/device_actor.hpp"
+#include "actors/irq_actor.hpp"
+#include "actors/vcpu_actor.hpp"
+#include "devices/i8042.hpp"
+#include "devices/serial.hpp"
+#include "devices/status_port.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+namespace smvm::actors {
+
+namespace {
+
+/// Where the guest console's bytes go: stdout, a file, or nowhere.
+class console_sink {
+ public:
+  explicit console_sink(const config::console_section& console) {
+    if (console.output == config::console_output::stdout_stream) fd_ = STDOUT_FILENO;
+    if (console.output == config::console_output::file) {
+      owned_ = hv::unique_fd(::open(console.output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      fd_ = owned_.get();
+      if (fd_ < 0)
+        fmt::print(stderr, "smvm: cannot write console output to {}: {}\n", console.output_file.string(),
+                   std::strerror(errno));
+    }
+  }
+  void write(std::span<const std::uint8_t> bytes) {
+    while (fd_ >= 0 && !bytes.empty()) {
+      ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // a closed pipe: the guest's output has nowhere to go
+      bytes = bytes.subspan(static_cast<std::size_t>(n));
+    }
+  }
+
+ private:
+  hv::unique_fd owned_;
+  int fd_ = -1;
+};
+
+struct machine_state {
+  machine_parts parts;
+  config::console_section console;
+  irq_actor irq;
+  std::vector<device_actor> devices;
+  std::vector<caf::actor> vcpus;
+  std::size_t vcpus_running = 0;
+  std::size_t devices_unsynced = 0;
+  std::unique_ptr<console_input_pump> input;
+  caf::typed_response_promise<std::int32_t> done;
+  std::optional<guest_stop> outcome;
+  static inline const char* name = "machine";
+};
+
+using machine_pointer = machine_actor::stateful_pointer<machine_state>;
+
+void finish(machine_pointer self) {
+  auto& s = self->state;
+  s.input.reset();
+  if (s.outcome->failure) fmt::print(stderr, "smvm: {}\n", s.outcome->description);
+  s.done.deliver(s.outcome->exit_status);
+  for (auto& d : s.devices) self->send_exit(d, caf::exit_reason::user_shutdown);
+  self->send_exit(s.irq, caf::exit_reason::user_shutdown);
+  self->quit();
+}
+
+/// With no vCPU running, nothing new reaches a device: once each has
+/// answered a sync, everything the guest sent (its last console bytes)
+/// has been handled.
+void sync_devices_then_finish(machine_pointer self) {
+  auto& s = self->state;
+  s.devices_unsynced = s.devices.size();
+  if (s.devices.empty()) return finish(self);
+  for (auto& d : s.devices)
+    self->request(d, std::chrono::seconds(5), sync_atom_v).then(
+      [self](bool) {
+        if (--self->state.devices_unsynced == 0) finish(self);
+      },
+      [self](caf::error&) {
+        if (--self->state.devices_unsynced == 0) finish(self);
+      });
+}
+
+void stop(machine_pointer self, guest_stop why) {
+  auto& s = self->state;
+  if (s.outcome) return;  // the first reason to stop is the one reported
+  s.outcome = std::move(why);
+  for (auto& v : s.vcpus) caf::anon_send(v, stop_atom_v);
+  if (s.vcpus_running == 0) sync_devices_then_finish(self);
+}
+
+std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
+  auto& s = self->state;
+  auto& system = self->system();
+  auto me = caf::actor_cast<machine_actor>(self);
+  s.irq = spawn_irq(system, s.parts.vm);
+  auto routes = std::make_shared<io_routes>();
+
+  auto sink = std::make_shared<console_sink>(s.console);
+  auto uart = std::make_unique<devices::serial>(
+    [sink](std::span<const std::uint8_t> bytes) { sink->write(bytes); },
+    [irq = s.irq](bool high) { caf::anon_send(irq, irq_line{devices::serial::com1_irq, high}); });
+  auto* uart_model = uart.get();
+  auto serial = spawn_device(system, {std::move(uart), devices::serial::com1_base,
+                                      [uart_model](std::span<const std::uint8_t> b) { uart_model->receive(b); }});
+
+  auto keyboard = spawn_device(
+    system, {std::make_unique<devices::i8042>([me] { caf::anon_send(me, guest_stop{0, false, "the guest rebooted"}); }),
+             devices::i8042::base, {}});
+  auto status = spawn_device(
+    system, {std::make_unique<devices::status_port>([me](std::uint8_t code) {
+               caf::anon_send(me, guest_stop{code, false, fmt::format("the guest reported status {}", code)});
+             }),
+             devices::status_port::port, {}});
+
+  // Fixed, non-overlapping windows: adding them cannot fail.
+  (void)routes->ports.add(devices::serial::com1_base, devices::serial::window_size, serial);
+  (void)routes->ports.add(devices::i8042::base, devices::i8042::window_size, keyboard);
+  (void)routes->ports.add(devices::status_port::port, devices::status_port::window_size, status);
+  s.devices = {serial, keyboard, status};
+  if (s.console.input == config::console_input::stdin_stream)
+    s.input = std::make_unique<console_input_pump>(STDIN_FILENO, serial);
+  return routes;
+}
+
+machine_actor::behavior_type machine_behavior(machine_pointer self, machine_parts parts,
+                                              config::console_section console) {
+  self->state.parts = std::move(parts);
+  self->state.console = std::move(console);
+  self->set_down_handler([self](caf::down_msg& down) {
+    auto& s = self->state;
+    --s.vcpus_running;
+    if (!s.outcome)
+      stop(self, {125, true, fmt::format("a vCPU stopped unexpectedly: {}", caf::to_string(down.reason))});
+    else if (s.vcpus_running == 0)
+      sync_devices_then_finish(self);
+  });
+  return {
+    [self](run_atom) -> caf::result<std::int32_t> {
+      auto& s = self->state;
+      s.done = self->make_response_promise<std::int32_t>();
+      std::shared_ptr<const io_routes> routes = spawn_devices(self);
+      auto me = caf::actor_cast<machine_actor>(self);
+      for (auto& cpu : s.parts.vcpus) {
+        auto v = self->system().spawn<vcpu_actor, caf::detached>(cpu, routes, me);
+        self->monitor(v);
+        s.vcpus.push_back(v);
+        ++s.vcpus_running;
+      }
+      return s.done;
+    },
+    [self](guest_stop& why) { stop(self, std::move(why)); },
+  };
+}
+
+}  // namespace
+
+machine_actor spawn_machine(caf::actor_system& system, machine_parts parts, config::console_section console) {
+  return system.spawn(machine_behavior, std::move(parts), std::move(console));
+}
+
+}  // namespace smvm::actors

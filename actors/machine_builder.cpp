@@ -1,0 +1,89 @@
+#include "actors/machine_builder.hpp"
+
+#include "hv/x86/boot_loader.hpp"
+#include "hv/x86/bzimage.hpp"
+#include "hv/x86/e820.hpp"
+#include "hv/x86/mptable.hpp"
+#include "hv/x86/vcpu_setup.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+namespace smvm::actors {
+
+namespace {
+
+result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("cannot read {}: {}", path.string(), std::strerror(errno));
+  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+result<machine_parts> build_machine(const config::vm_config& config) {
+  const auto& kernel_path = config.boot.kernel;
+  auto kernel = read_file(kernel_path);
+  if (!kernel) return make_error("{}boot.kernel: {}", config.where("boot.kernel"), kernel.error().message);
+  auto header = hv::x86::parse_bzimage(*kernel);
+  if (!header)
+    return make_error("{}boot.kernel: {}: {}", config.where("boot.kernel"), kernel_path.string(),
+                      header.error().message);
+  std::vector<std::uint8_t> initrd;
+  if (config.boot.initrd) {
+    auto bytes = read_file(*config.boot.initrd);
+    if (!bytes) return make_error("{}boot.initrd: {}", config.where("boot.initrd"), bytes.error().message);
+    initrd = std::move(*bytes);
+  }
+
+  auto kvm = hv::kvm::open();
+  if (!kvm) return kvm.error();
+  machine_parts parts;
+  parts.kvm = std::make_shared<hv::kvm>(std::move(*kvm));
+  const unsigned max_vcpus = std::min(parts.kvm->max_vcpus(), hv::x86::mptable_max_cpus);
+  if (config.machine.vcpus > max_vcpus)
+    return make_error("{}machine.vcpus = {} is more than KVM allows here ({})", config.where("machine.vcpus"),
+                      config.machine.vcpus, max_vcpus);
+
+  auto vm = hv::vm::create(*parts.kvm);
+  if (!vm) return vm.error();
+  parts.vm = std::make_shared<hv::vm>(std::move(*vm));
+
+  const std::uint64_t memory_bytes = config.machine.memory_mib << 20;
+  auto memory = hv::guest_memory::create(hv::x86::ram_regions(memory_bytes));
+  if (!memory) return make_error("{}machine.memory_mib: {}", config.where("machine.memory_mib"), memory.error().message);
+  parts.memory = std::make_shared<hv::guest_memory>(std::move(*memory));
+  if (auto r = parts.vm->map_memory(*parts.memory); !r) return r.error();
+
+  hv::x86::linux_boot boot;
+  boot.kernel = *kernel;
+  boot.header = &*header;
+  boot.initrd = initrd;
+  boot.cmdline = config::base_cmdline(config);
+  if (!config.boot.cmdline.empty()) boot.cmdline += " " + config.boot.cmdline;
+  boot.cpus = config.machine.vcpus;
+  if (boot.cmdline.size() > header->cmdline_size)
+    return make_error("{}boot.cmdline: the kernel command line is {} bytes with smvm's own \"{}\", this kernel "
+                      "takes at most {}", config.where("boot.cmdline"), boot.cmdline.size(),
+                      config::base_cmdline(config), header->cmdline_size);
+  // With the command line checked, what can still fail is room in memory.
+  auto entry = hv::x86::load_linux(*parts.memory, memory_bytes, boot);
+  if (!entry) return make_error("{}machine.memory_mib: {}", config.where("machine.memory_mib"), entry.error().message);
+
+  for (unsigned id = 0; id < config.machine.vcpus; ++id) {
+    auto cpu = hv::vcpu::create(*parts.kvm, *parts.vm, id);
+    if (!cpu) return cpu.error();
+    auto shared = std::make_shared<hv::vcpu>(std::move(*cpu));
+    if (auto r = hv::x86::setup_vcpu(*parts.kvm, *shared, config.machine.vcpus); !r)
+      return make_error("vCPU {}: {}", id, r.error().message);
+    if (id == 0)
+      if (auto r = hv::x86::setup_boot_processor(*shared, *entry); !r)
+        return make_error("vCPU 0: {}", r.error().message);
+    parts.vcpus.push_back(std::move(shared));
+  }
+  return parts;
+}
+
+}  // namespace smvm::actors

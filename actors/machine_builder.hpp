@@ -1,0 +1,28 @@
+#pragma once
+// From a validated vm.toml to a VM ready to run: KVM objects, guest memory
+// with Linux loaded, and vCPUs in their boot state. No actors yet.
+
+#include "common/result.hpp"
+#include "config/vm_config.hpp"
+#include "hv/guest_memory.hpp"
+#include "hv/kvm.hpp"
+#include "hv/vcpu.hpp"
+#include "hv/vm.hpp"
+
+#include <memory>
+#include <vector>
+
+namespace smvm::actors {
+
+struct machine_parts {
+  std::shared_ptr<hv::kvm> kvm;
+  std::shared_ptr<hv::vm> vm;
+  std::shared_ptr<hv::guest_memory> memory;
+  std::vector<std::shared_ptr<hv::vcpu>> vcpus;
+};
+
+/// Errors name the vm.toml line they are about ("vm.toml:3: machine.vcpus
+/// = 500 is more than KVM allows (288)").
+result<machine_parts> build_machine(const config::vm_config& config);
+
+}  // namespace smvm::actors

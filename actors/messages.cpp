@@ -1,0 +1,15 @@
+#include "actors/messages.hpp"
+
+#include <thread>
+
+namespace smvm::actors {
+
+void configure(caf::actor_system_config& config) {
+  config.add_message_types<caf::id_block::smvm>();
+  // Polling less before sleeping costs a little CPU and takes a thread to
+  // actor hop from about 90 to about 20 microseconds here.
+  config.set("work-stealing.moderate-poll-attempts", 0);
+  config.set("scheduler.max-threads", std::max(2u, std::thread::hardware_concurrency()));
+}
+
+}  // namespace smvm::actors

@@ -1,0 +1,120 @@
+#pragma once
+// Every message smvm's actors exchange, and who answers it. This is the one
+// page to read to learn the protocol.
+//
+//   sender            message            receiver        reply
+//   ----------------  -----------------  --------------  ------------------------
+//   vcpu              pio_exit (read)    device          uint64_t: the value read
+//   vcpu              pio_exit (write)   device          none (sent anonymously;
+//                                                        ordered per sender)
+//   vcpu              mmio_exit          device          as pio_exit
+//   console pump      console_input      device (UART)   none
+//   device            irq_line           irq             none
+//   device, vcpu,     guest_stop         machine         none
+//   signal watcher
+//   machine           stop_atom          vcpu            none; the vcpu leaves
+//                                                        KVM_RUN and terminates
+//   machine           sync_atom          device          bool, after every earlier
+//                                                        message was handled
+//   run_vm            run_atom           machine         int: the exit status,
+//                                                        once the VM has ended
+
+#include <caf/all.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace smvm::actors {
+
+/// A guest access to an I/O port, as KVM_EXIT_IO reports it.
+struct pio_exit {
+  std::uint16_t port = 0;
+  std::uint8_t size = 0;  // 1, 2 or 4
+  bool is_write = false;
+  std::uint64_t data = 0;  // the value written; unused for a read
+};
+
+/// A guest access to an address no RAM backs, as KVM_EXIT_MMIO reports it.
+struct mmio_exit {
+  std::uint64_t address = 0;
+  std::uint8_t size = 0;  // 1, 2, 4 or 8
+  bool is_write = false;
+  std::uint64_t data = 0;
+};
+
+/// Host bytes for a console device to hand to the guest.
+struct console_input {
+  std::vector<std::uint8_t> bytes;
+};
+
+/// The level of one interrupt line of the in-kernel irqchip.
+struct irq_line {
+  std::uint32_t line = 0;
+  bool high = false;
+};
+
+/// Why a VM ends. `exit_status` becomes smvm's exit status.
+struct guest_stop {
+  std::int32_t exit_status = 0;
+  bool failure = false;     // true: `description` is an error for stderr
+  std::string description;  // "the guest reported status 3", "KVM_RUN: ..."
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, pio_exit& x) {
+  return f(caf::meta::type_name("pio_exit"), x.port, x.size, x.is_write, x.data);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mmio_exit& x) {
+  return f(caf::meta::type_name("mmio_exit"), x.address, x.size, x.is_write, x.data);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, console_input& x) {
+  return f(caf::meta::type_name("console_input"), x.bytes);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, irq_line& x) {
+  return f(caf::meta::type_name("irq_line"), x.line, x.high);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, guest_stop& x) {
+  return f(caf::meta::type_name("guest_stop"), x.exit_status, x.failure, x.description);
+}
+
+}  // namespace smvm::actors
+
+CAF_BEGIN_TYPE_ID_BLOCK(smvm, caf::first_custom_type_id)
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::pio_exit))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::mmio_exit))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::console_input))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::irq_line))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::guest_stop))
+CAF_ADD_ATOM(smvm, smvm::actors, run_atom, "run")
+CAF_ADD_ATOM(smvm, smvm::actors, stop_atom, "stop")
+CAF_ADD_ATOM(smvm, smvm::actors, sync_atom, "sync")
+CAF_END_TYPE_ID_BLOCK(smvm)
+
+namespace smvm::actors {
+
+/// A device model behind its actor.
+using device_actor = caf::typed_actor<caf::replies_to<pio_exit>::with<std::uint64_t>,
+                                      caf::replies_to<mmio_exit>::with<std::uint64_t>,
+                                      caf::reacts_to<console_input>,
+                                      caf::replies_to<sync_atom>::with<bool>>;
+
+/// The interrupt lines of one VM.
+using irq_actor = caf::typed_actor<caf::reacts_to<irq_line>>;
+
+/// The supervisor of one VM.
+using machine_actor = caf::typed_actor<caf::replies_to<run_atom>::with<std::int32_t>,
+                                       caf::reacts_to<guest_stop>>;
+
+/// The vcpu actor is a detached blocking actor (it sits in KVM_RUN), so it
+/// is untyped; it accepts `stop_atom` only.
+
+/// An actor system configuration with smvm's message types and the
+/// scheduler tuned for latency (see ARCHITECTURE.md).
+void configure(caf::actor_system_config& config);
+
+}  // namespace smvm::actors

@@ -1,0 +1,59 @@
+#pragma once
+// The vcpu actor: a detached blocking actor that sits in KVM_RUN and turns
+// each exit into a message to the device that serves the address.
+//
+// A vCPU inside KVM_RUN cannot read its mailbox, so delivering a message
+// also kicks it: `immediate_exit` is set and its thread gets a real-time
+// signal with an empty handler, as Firecracker does.
+
+#include "actors/messages.hpp"
+#include "devices/bus.hpp"
+#include "hv/vcpu.hpp"
+
+#include <memory>
+#include <mutex>
+#include <pthread.h>
+
+namespace smvm::actors {
+
+/// Which device actor serves which port or MMIO window.
+struct io_routes {
+  devices::bus<device_actor> ports;
+  devices::bus<device_actor> mmio;
+};
+
+class vcpu_actor : public caf::blocking_actor {
+ public:
+  vcpu_actor(caf::actor_config& cfg, std::shared_ptr<hv::vcpu> cpu,
+             std::shared_ptr<const io_routes> routes, machine_actor machine);
+
+  void act() override;
+  void enqueue(caf::mailbox_element_ptr element, caf::execution_unit* unit) override;
+  const char* name() const override { return "vcpu"; }
+
+  /// The signal that interrupts KVM_RUN; its handler does nothing.
+  static int kick_signal();
+
+ private:
+  enum class step { keep_running, stop };
+  step handle_exit();
+  step handle_pio();
+  step handle_mmio();
+  /// Reports why the VM must end and waits for the machine's stop.
+  void report_and_wait(guest_stop why);
+  bool drain_mailbox();  // true once a stop has arrived
+  std::uint64_t read_from(const device_actor& device, auto message);
+  /// SMVM_TRACE_EXITS=1 prints every exit to stderr, for debugging guests.
+  void trace_exit(const kvm_run& run) const;
+
+  std::shared_ptr<hv::vcpu> cpu_;
+  std::shared_ptr<const io_routes> routes_;
+  machine_actor machine_;
+  bool stop_requested_ = false;
+  bool trace_exits_ = false;
+
+  std::mutex thread_mutex_;  // guards thread_ against the thread's exit
+  std::optional<pthread_t> thread_;
+};
+
+}  // namespace smvm::actors

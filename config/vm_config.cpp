@@ -1,0 +1,221 @@
+#include "config/vm_config.hpp"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace smvm::config {
+
+namespace {
+
+using key_set = std::set<std::string_view>;
+
+const std::map<std::string_view, key_set>& schema() {
+  static const std::map<std::string_view, key_set> tables{
+    {"machine", {"vcpus", "memory_mib"}},
+    {"boot", {"kernel", "initrd", "cmdline"}},
+    {"console", {"input", "output"}},
+  };
+  return tables;
+}
+
+std::string join(const key_set& keys) {
+  std::string out;
+  for (auto k : keys) out += (out.empty() ? "" : ", ") + std::string(k);
+  return out;
+}
+
+std::string type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    default: return "a date or time";
+  }
+}
+
+std::filesystem::path expand_path(std::string_view raw, const std::filesystem::path& base_dir) {
+  std::string text(raw);
+  if (text == "~" || text.rfind("~/", 0) == 0) {
+    const char* home = std::getenv("HOME");
+    text = std::string(home ? home : "") + text.substr(1);
+  }
+  std::filesystem::path p(text);
+  return p.is_absolute() ? p : base_dir / p;
+}
+
+class parser {
+ public:
+  parser(const std::string& name, std::filesystem::path base_dir) : name_(name), base_(std::move(base_dir)) {
+    config_.source_file = name;
+  }
+
+  result<vm_config> parse(std::string_view text) {
+    toml::table root;
+    try {
+      root = toml::parse(text, name_);
+    } catch (const toml::parse_error& e) {
+      return make_error("{}:{}: {}", name_, e.source().begin.line, e.description());
+    }
+    for (auto& [key, node] : root) {
+      auto table = schema().find(key.str());
+      if (table == schema().end())
+        return make_error("{}:{}: unknown section [{}] (expected one of: machine, boot, console)", name_,
+                          node.source().begin.line, key.str());
+      if (!node.is_table())
+        return make_error("{}:{}: {} must be a table ([{}]), got {}", name_, node.source().begin.line,
+                          key.str(), key.str(), type_name(node));
+      for (auto& [inner, value] : *node.as_table()) {
+        if (!table->second.count(inner.str()))
+          return make_error("{}:{}: unknown key {}.{} (expected one of: {})", name_, value.source().begin.line,
+                            key.str(), inner.str(), join(table->second));
+        config_.positions[std::string(key.str()) + "." + std::string(inner.str())] =
+          source_position{name_, value.source().begin.line};
+      }
+    }
+    if (auto r = read_machine(root); !r) return r.error();
+    if (auto r = read_boot(root); !r) return r.error();
+    if (auto r = read_console(root); !r) return r.error();
+    return std::move(config_);
+  }
+
+ private:
+  std::string at(const toml::node& node) const { return fmt::format("{}:{}", name_, node.source().begin.line); }
+
+  template <class T>
+  result<std::optional<T>> get(const toml::table& root, const char* table, const char* key) {
+    const toml::node* node = root[table][key].node();
+    if (!node) return std::optional<T>{};
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (auto v = node->value<std::string>()) return std::optional<T>{*v};
+      return make_error("{}: {}.{} must be a string, got {}", at(*node), table, key, type_name(*node));
+    } else {
+      if (node->is_integer()) return std::optional<T>{node->as_integer()->get()};
+      return make_error("{}: {}.{} must be an integer, got {}", at(*node), table, key, type_name(*node));
+    }
+  }
+
+  result<void> read_machine(const toml::table& root) {
+    auto vcpus = get<std::int64_t>(root, "machine", "vcpus");
+    if (!vcpus) return vcpus.error();
+    if (*vcpus) {
+      auto n = **vcpus;
+      if (n < 1) return make_error("{}machine.vcpus must be at least 1, got {}", config_.where("machine.vcpus"), n);
+      if (n > 1024) return make_error("{}machine.vcpus must be at most 1024, got {}", config_.where("machine.vcpus"), n);
+      config_.machine.vcpus = static_cast<unsigned>(n);
+    }
+    auto memory = get<std::int64_t>(root, "machine", "memory_mib");
+    if (!memory) return memory.error();
+    if (*memory) {
+      auto m = **memory;
+      if (m < static_cast<std::int64_t>(min_memory_mib))
+        return make_error("{}machine.memory_mib must be at least {}, got {}", config_.where("machine.memory_mib"),
+                          min_memory_mib, m);
+      if (static_cast<std::uint64_t>(m) > max_memory_mib)
+        return make_error("{}machine.memory_mib must be at most {} (1 TiB), got {}", config_.where("machine.memory_mib"),
+                          max_memory_mib, m);
+      config_.machine.memory_mib = static_cast<std::uint64_t>(m);
+    }
+    return {};
+  }
+
+  result<void> read_boot(const toml::table& root) {
+    auto kernel = get<std::string>(root, "boot", "kernel");
+    if (!kernel) return kernel.error();
+    if (*kernel) {
+      config_.boot.kernel = expand_path(**kernel, base_);
+      if (!std::filesystem::is_regular_file(config_.boot.kernel))
+        return make_error("{}boot.kernel: {} does not exist or is not a file", config_.where("boot.kernel"),
+                          config_.boot.kernel.string());
+    } else {
+      config_.boot.kernel = default_kernel_path();
+      if (!std::filesystem::is_regular_file(config_.boot.kernel))
+        return make_error("{}: no [boot] kernel is set and the default kernel {} does not exist; build it "
+                          "with tools/build-kernel.sh or set boot.kernel", name_, config_.boot.kernel.string());
+    }
+    auto initrd = get<std::string>(root, "boot", "initrd");
+    if (!initrd) return initrd.error();
+    if (*initrd) {
+      config_.boot.initrd = expand_path(**initrd, base_);
+      if (!std::filesystem::is_regular_file(*config_.boot.initrd))
+        return make_error("{}boot.initrd: {} does not exist or is not a file", config_.where("boot.initrd"),
+                          config_.boot.initrd->string());
+    }
+    auto cmdline = get<std::string>(root, "boot", "cmdline");
+    if (!cmdline) return cmdline.error();
+    if (*cmdline) config_.boot.cmdline = **cmdline;
+    return {};
+  }
+
+  result<void> read_console(const toml::table& root) {
+    auto input = get<std::string>(root, "console", "input");
+    if (!input) return input.error();
+    if (*input) {
+      if (**input == "stdin") config_.console.input = console_input::stdin_stream;
+      else if (**input == "none") config_.console.input = console_input::none;
+      else
+        return make_error("{}console.input must be \"stdin\" or \"none\", got \"{}\"",
+                          config_.where("console.input"), **input);
+    }
+    auto output = get<std::string>(root, "console", "output");
+    if (!output) return output.error();
+    if (*output) {
+      if (**output == "stdout") config_.console.output = console_output::stdout_stream;
+      else if (**output == "none") config_.console.output = console_output::none;
+      else if ((*output)->empty())
+        return make_error("{}console.output must be \"stdout\", \"none\" or a file path, got \"\"",
+                          config_.where("console.output"));
+      else {
+        config_.console.output = console_output::file;
+        config_.console.output_file = expand_path(**output, base_);
+      }
+    }
+    return {};
+  }
+
+  std::string name_;
+  std::filesystem::path base_;
+  vm_config config_;
+};
+
+}  // namespace
+
+std::string vm_config::where(const std::string& key) const {
+  auto it = positions.find(key);
+  if (it == positions.end()) return source_file + ": ";
+  return fmt::format("{}:{}: ", it->second.file, it->second.line);
+}
+
+std::filesystem::path default_kernel_path() {
+  if (const char* cache = std::getenv("SMVM_CACHE"); cache && *cache) return std::filesystem::path(cache) / "bzImage";
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return std::filesystem::path(xdg) / "smvm" / "bzImage";
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home ? home : "/") / ".cache" / "smvm" / "bzImage";
+}
+
+std::string base_cmdline(const vm_config&) {
+  return "console=ttyS0 reboot=k panic=-1";
+}
+
+result<vm_config> parse_vm_config(std::string_view text, const std::string& name,
+                                  const std::filesystem::path& base_dir) {
+  return parser(name, base_dir).parse(text);
+}
+
+result<vm_config> load_vm_config(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return make_error("cannot read {}: {}", file.string(), std::strerror(errno));
+  std::stringstream text;
+  text << in.rdbuf();
+  auto base = file.parent_path().empty() ? std::filesystem::current_path() : std::filesystem::absolute(file.parent_path());
+  return parse_vm_config(text.str(), file.string(), base);
+}
+
+}  // namespace smvm::config

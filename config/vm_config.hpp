@@ -1,0 +1,75 @@
+#pragma once
+// vm.toml: one microVM, as validated plain data.
+//
+//   [machine]  vcpus = 2, memory_mib = 256
+//   [boot]     kernel = "...", initrd = "...", cmdline = "..."
+//   [console]  input = "stdin" | "none", output = "stdout" | "none" | "<file>"
+
+#include "common/result.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace smvm::config {
+
+/// Where a value came from, for messages like "vm.toml:3: ...".
+struct source_position {
+  std::string file;
+  std::uint32_t line = 0;
+};
+
+struct machine_section {
+  unsigned vcpus = 1;
+  std::uint64_t memory_mib = 256;
+};
+
+struct boot_section {
+  std::filesystem::path kernel;                 // the default kernel if vm.toml names none
+  std::optional<std::filesystem::path> initrd;
+  std::string cmdline;                          // appended to smvm's own arguments
+};
+
+enum class console_input { stdin_stream, none };
+enum class console_output { stdout_stream, none, file };
+
+struct console_section {
+  console_input input = console_input::stdin_stream;
+  console_output output = console_output::stdout_stream;
+  std::filesystem::path output_file;
+};
+
+struct vm_config {
+  machine_section machine;
+  boot_section boot;
+  console_section console;
+  /// "machine.vcpus" -> where it was set; absent keys take their default.
+  std::map<std::string, source_position> positions;
+
+  /// "vm.toml:3: " for a key that was set, "vm.toml: " otherwise: the prefix
+  /// of an error about that key.
+  std::string where(const std::string& key) const;
+  std::string source_file;
+};
+
+inline constexpr unsigned min_memory_mib = 16;
+inline constexpr std::uint64_t max_memory_mib = std::uint64_t{1} << 20;  // 1 TiB
+
+/// Reads and validates a vm.toml. Relative paths are relative to the file's
+/// folder; a leading ~ is the home folder.
+result<vm_config> load_vm_config(const std::filesystem::path& file);
+/// The same from text; `name` is what errors call the file.
+result<vm_config> parse_vm_config(std::string_view text, const std::string& name,
+                                  const std::filesystem::path& base_dir);
+
+/// The kernel smvm boots when vm.toml names none: $SMVM_CACHE/bzImage
+/// (default ~/.cache/smvm/bzImage), which tools/build-kernel.sh links.
+std::filesystem::path default_kernel_path();
+
+/// The command line smvm puts before the user's: the console, reboot
+/// through the i8042, and a panic that ends the VM instead of hanging it.
+std::string base_cmdline(const vm_config& config);
+
+}  // namespace smvm::config

@@ -1,0 +1,62 @@
+#pragma once
+// A 16550A UART as Linux's 8250 driver sees it: eight registers, a receive
+// FIFO fed by the host, transmission that completes at once, and one
+// interrupt line whose level follows the enabled, pending interrupts.
+
+#include "devices/io_device.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <span>
+
+namespace smvm::devices {
+
+class serial final : public io_device {
+ public:
+  /// Bytes the guest transmits.
+  using output_fn = std::function<void(std::span<const std::uint8_t>)>;
+  /// The level of the interrupt line (IRQ 4 for COM1).
+  using irq_fn = std::function<void(bool high)>;
+
+  static constexpr std::uint16_t com1_base = 0x3f8;
+  static constexpr std::uint8_t com1_irq = 4;
+  static constexpr std::uint64_t window_size = 8;
+  /// Host input queued beyond this is held back until the guest reads.
+  static constexpr std::size_t input_capacity = 64 * 1024;
+
+  serial(output_fn output, irq_fn irq);
+
+  std::uint64_t read(std::uint64_t offset, unsigned size) override;
+  void write(std::uint64_t offset, unsigned size, std::uint64_t value) override;
+
+  /// Queues host input for the guest to read; returns how many bytes fit.
+  std::size_t receive(std::span<const std::uint8_t> bytes);
+  bool irq_level() const { return irq_high_; }
+
+ private:
+  void update_irq();
+  std::uint8_t interrupt_identification() const;
+
+  output_fn output_;
+  irq_fn irq_;
+  std::deque<std::uint8_t> rx_;
+  std::uint8_t ier_ = 0, lcr_ = 0, mcr_ = 0, scr_ = 0, dll_ = 0x0c, dlm_ = 0;
+  std::uint8_t loopback_msr_ = 0;
+  bool thr_empty_pending_ = false;  // cleared by an IIR read or a THR write
+  bool fifo_enabled_ = false;
+  bool irq_high_ = false;
+};
+
+namespace uart {
+// Register offsets; DLL/DLM replace RBR/IER while LCR.DLAB is set.
+inline constexpr std::uint64_t rbr_thr = 0, ier = 1, iir_fcr = 2, lcr = 3, mcr = 4, lsr = 5, msr = 6, scr = 7;
+inline constexpr std::uint8_t ier_rx_available = 0x01, ier_thr_empty = 0x02;
+inline constexpr std::uint8_t iir_none = 0x01, iir_thr_empty = 0x02, iir_rx_available = 0x04, iir_fifo = 0xc0;
+inline constexpr std::uint8_t lcr_dlab = 0x80;
+inline constexpr std::uint8_t mcr_dtr = 0x01, mcr_rts = 0x02, mcr_out1 = 0x04, mcr_out2 = 0x08, mcr_loop = 0x10;
+inline constexpr std::uint8_t lsr_data_ready = 0x01, lsr_thr_empty = 0x20, lsr_idle = 0x40;
+inline constexpr std::uint8_t msr_cts = 0x10, msr_dsr = 0x20, msr_ri = 0x40, msr_dcd = 0x80;
+}  // namespace uart
+
+}  // namespace smvm::devices

@@ -1,0 +1,32 @@
+#pragma once
+// One KVM virtual machine: its fd, RAM slots, in-kernel irqchip and PIT.
+
+#include "common/result.hpp"
+#include "hv/guest_memory.hpp"
+#include "hv/kvm.hpp"
+#include "hv/unique_fd.hpp"
+
+#include <cstdint>
+
+namespace smvm::hv {
+
+class vm {
+ public:
+  /// KVM_CREATE_VM plus the x86 platform every smvm guest gets: the TSS and
+  /// identity-map pages KVM needs on Intel, the in-kernel PIC/IOAPIC/LAPIC,
+  /// and the in-kernel PIT.
+  static result<vm> create(const kvm& kvm);
+
+  /// Registers every region of `memory` as a KVM memory slot.
+  result<void> map_memory(const guest_memory& memory);
+  /// Drives an interrupt line of the in-kernel irqchip (KVM_IRQ_LINE).
+  result<void> set_irq_line(std::uint32_t line, bool high) const;
+
+  int fd() const { return fd_.get(); }
+
+ private:
+  explicit vm(unique_fd fd) : fd_(std::move(fd)) {}
+  unique_fd fd_;
+};
+
+}  // namespace smvm::hv
