@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Every CLI and config error of `smvm` gives a clear message and exit 125.
+# Needs no KVM: these all fail before a VM is created.
+#   tests/cli/errors.sh BUILD_DIR
+set -euo pipefail
+smvm=$(cd "$1" && pwd)/smvm
+source "$(dirname "$0")/../lib.sh"
+
+printf 'kernel' > "$work/bzImage"
+printf 'this is not a kernel\n%.0s' {1..200} > "$work/notakernel"
+toml() { printf '%s\n' "$@" > "$work/vm.toml"; }
+
+run "$smvm" --version
+check "--version prints the version" '[[ $rc == 0 && $out == "smvm "* ]]'
+
+run "$smvm" --help
+check "--help lists --config" '[[ $rc == 0 && $out == *"--config"* ]]'
+
+run "$smvm"
+check "no arguments: says what to give" '[[ $rc == 125 && $err == *"nothing to run: give --config FILE"* ]]'
+
+run "$smvm" --bogus
+check "an unknown option is refused" '[[ $rc == 125 && $err == *"--bogus"* ]]'
+
+run "$smvm" --config "$work/missing.toml"
+check "a missing vm.toml is named" '[[ $rc == 125 && $err == *"cannot read $work/missing.toml"* ]]'
+
+toml '[machine]' 'vcpus = 1' 'colour = "blue"' '[boot]' 'kernel = "bzImage"'
+run "$smvm" --config "$work/vm.toml"
+check "an unknown key is refused with its line" '[[ $rc == 125 && $err == *"vm.toml:3: unknown key machine.colour"* ]]'
+
+toml '[machine]' 'vcpus = 0' '[boot]' 'kernel = "bzImage"'
+run "$smvm" --config "$work/vm.toml"
+check "vcpus = 0 is refused" '[[ $rc == 125 && $err == *"vm.toml:2: machine.vcpus must be at least 1, got 0"* ]]'
+
+toml '[boot]' 'kernel = "no-such-kernel"'
+run "$smvm" --config "$work/vm.toml"
+check "a missing kernel is named" '[[ $rc == 125 && $err == *"vm.toml:2: boot.kernel: $work/no-such-kernel does not exist"* ]]'
+
+toml '[boot]' 'kernel = "notakernel"'
+run "$smvm" --config "$work/vm.toml"
+check "a file that is not a bzImage is refused" '[[ $rc == 125 && $err == *"vm.toml:2: boot.kernel: "*"not a bzImage"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' 'initrd = "gone.img"'
+run "$smvm" --config "$work/vm.toml"
+check "a missing initrd is named" '[[ $rc == 125 && $err == *"vm.toml:3: boot.initrd: $work/gone.img does not exist"* ]]'
+
+toml '[boot' 'kernel = "bzImage"'
+run "$smvm" --config "$work/vm.toml"
+check "a TOML syntax error gives its line" '[[ $rc == 125 && $err == *"vm.toml:1: "* ]]'
+
+finish

@@ -1,0 +1,39 @@
+#include "actors/device_actor.hpp"
+#include "devices/serial.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace smvm;
+using namespace smvm::actors;
+
+TEST_CASE("device actor: a pio_exit read is answered with the model's register") {
+  caf::actor_system_config cfg;
+  configure(cfg);
+  caf::actor_system system{cfg};
+  auto output = std::make_shared<std::string>();
+  auto uart = std::make_unique<devices::serial>(
+    [output](std::span<const std::uint8_t> b) { output->append(b.begin(), b.end()); }, nullptr);
+  auto* model = uart.get();
+  auto device = spawn_device(system, {std::move(uart), 0x3f8, [model](std::span<const std::uint8_t> b) { model->receive(b); }});
+  caf::scoped_actor self{system};
+
+  // Writes are sent anonymously and answered in order with later reads.
+  caf::anon_send(device, pio_exit{0x3fb, 1, true, 0x03});
+  caf::anon_send(device, console_input{{'A'}});
+  std::uint64_t lcr = 0, rbr = 0;
+  self->request(device, caf::infinite, pio_exit{0x3fb, 1, false, 0}).receive([&](std::uint64_t v) { lcr = v; },
+                                                                             [](caf::error&) {});
+  self->request(device, caf::infinite, pio_exit{0x3f8, 1, false, 0}).receive([&](std::uint64_t v) { rbr = v; },
+                                                                             [](caf::error&) {});
+  CHECK(lcr == 0x03);
+  CHECK(rbr == 'A');
+
+  caf::anon_send(device, pio_exit{0x3f8, 1, true, 'z'});
+  bool synced = false;
+  self->request(device, caf::infinite, sync_atom_v).receive([&](bool b) { synced = b; }, [](caf::error&) {});
+  CHECK(synced);
+  CHECK(*output == "z");
+  self->send_exit(device, caf::exit_reason::user_shutdown);
+}

@@ -1,0 +1,118 @@
+#include "config/vm_config.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+using namespace smvm::config;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct scratch {
+  fs::path dir = fs::temp_directory_path() / ("smvm-config-test-" + std::to_string(::getpid()));
+  scratch() {
+    fs::create_directories(dir);
+    std::ofstream(dir / "bzImage") << "kernel";
+    std::ofstream(dir / "initrd.img") << "initrd";
+  }
+  ~scratch() { fs::remove_all(dir); }
+  smvm::result<vm_config> parse(const std::string& text) { return parse_vm_config(text, "vm.toml", dir); }
+};
+
+const std::string boot = "[boot]\nkernel = \"bzImage\"\n";
+
+}  // namespace
+
+TEST_CASE("vm.toml: a minimal file takes the defaults") {
+  scratch s;
+  auto c = s.parse(boot);
+  REQUIRE(c);
+  CHECK(c->machine.vcpus == 1);
+  CHECK(c->machine.memory_mib == 256);
+  CHECK(c->boot.kernel == s.dir / "bzImage");
+  CHECK_FALSE(c->boot.initrd);
+  CHECK(c->console.input == console_input::stdin_stream);
+  CHECK(c->console.output == console_output::stdout_stream);
+}
+
+TEST_CASE("vm.toml: every section is read") {
+  scratch s;
+  auto c = s.parse(
+    "[machine]\nvcpus = 2\nmemory_mib = 512\n"
+    "[boot]\nkernel = \"bzImage\"\ninitrd = \"initrd.img\"\ncmdline = \"quiet\"\n"
+    "[console]\ninput = \"none\"\noutput = \"console.log\"\n");
+  REQUIRE(c);
+  CHECK(c->machine.vcpus == 2);
+  CHECK(c->machine.memory_mib == 512);
+  CHECK(c->boot.initrd == s.dir / "initrd.img");
+  CHECK(c->boot.cmdline == "quiet");
+  CHECK(c->console.input == console_input::none);
+  CHECK(c->console.output == console_output::file);
+  CHECK(c->console.output_file == s.dir / "console.log");
+}
+
+TEST_CASE("vm.toml: a path starting with ~ is under the home folder") {
+  scratch s;
+  const char* old = std::getenv("HOME");
+  std::string saved = old ? old : "";
+  ::setenv("HOME", s.dir.c_str(), 1);
+  auto c = s.parse("[boot]\nkernel = \"~/bzImage\"\n");
+  ::setenv("HOME", saved.c_str(), 1);
+  REQUIRE(c);
+  CHECK(c->boot.kernel == s.dir / "bzImage");
+}
+
+TEST_CASE("vm.toml errors name the file, the line and what was expected") {
+  scratch s;
+  struct bad {
+    std::string text;
+    std::string message;
+  };
+  auto cases = GENERATE(
+    bad{"[machine]\nvcpus = 0\n" + boot, "vm.toml:2: machine.vcpus must be at least 1, got 0"},
+    bad{"[machine]\nvcpus = 2000\n" + boot, "vm.toml:2: machine.vcpus must be at most 1024, got 2000"},
+    bad{"[machine]\n\nvcpus = \"two\"\n" + boot, "vm.toml:3: machine.vcpus must be an integer, got a string"},
+    bad{"[machine]\nmemory_mib = 8\n" + boot, "vm.toml:2: machine.memory_mib must be at least 16, got 8"},
+    bad{"[machine]\nmemory_mib = 99999999999\n" + boot, "machine.memory_mib must be at most"},
+    bad{"[machine]\ncpus = 2\n" + boot, "vm.toml:2: unknown key machine.cpus (expected one of: memory_mib, vcpus)"},
+    bad{"[network]\nx = 1\n", "vm.toml:1: unknown section [network]"},
+    bad{"machine = 3\n", "vm.toml:1: machine must be a table"},
+    bad{"[boot]\nkernel = \"missing\"\n", "vm.toml:2: boot.kernel: " },
+    bad{boot + "initrd = \"nope.img\"\n", "vm.toml:3: boot.initrd: "},
+    bad{boot + "cmdline = 5\n", "vm.toml:3: boot.cmdline must be a string, got an integer"},
+    bad{boot + "[console]\ninput = \"keyboard\"\n", "vm.toml:4: console.input must be \"stdin\" or \"none\""},
+    bad{boot + "[console]\noutput = \"\"\n", "vm.toml:4: console.output must be"},
+    bad{"[machine\nvcpus = 1\n", "vm.toml:1: "});
+  auto c = s.parse(cases.text);
+  REQUIRE_FALSE(c);
+  CHECK_THAT(c.error().message, Catch::Contains(cases.message));
+}
+
+TEST_CASE("vm.toml: a missing kernel file is reported with its path") {
+  scratch s;
+  auto c = s.parse("[boot]\nkernel = \"missing\"\n");
+  REQUIRE_FALSE(c);
+  CHECK_THAT(c.error().message, Catch::Contains((s.dir / "missing").string()) && Catch::Contains("does not exist"));
+}
+
+TEST_CASE("vm.toml: without a kernel, the default kernel must exist") {
+  scratch s;
+  ::setenv("SMVM_CACHE", (s.dir / "empty-cache").c_str(), 1);
+  auto missing = s.parse("[machine]\nvcpus = 1\n");
+  ::setenv("SMVM_CACHE", s.dir.c_str(), 1);
+  auto found = s.parse("[machine]\nvcpus = 1\n");
+  ::unsetenv("SMVM_CACHE");
+  REQUIRE_FALSE(missing);
+  CHECK_THAT(missing.error().message, Catch::Contains("tools/build-kernel.sh"));
+  REQUIRE(found);
+  CHECK(found->boot.kernel == s.dir / "bzImage");
+}
+
+TEST_CASE("vm.toml: an unreadable file is an error, not a crash") {
+  auto c = load_vm_config("/nonexistent/vm.toml");
+  REQUIRE_FALSE(c);
+  CHECK_THAT(c.error().message, Catch::Contains("cannot read /nonexistent/vm.toml"));
+}
