@@ -7,11 +7,20 @@ using namespace uart;
 serial::serial(output_fn output, irq_fn irq) : output_(std::move(output)), irq_(std::move(irq)) {}
 
 std::size_t serial::receive(std::span<const std::uint8_t> bytes) {
-  std::size_t room = input_capacity - std::min(input_capacity, rx_.size());
+  std::size_t room = input_capacity - std::min(input_capacity, wire_.size());
   std::size_t n = std::min(room, bytes.size());
-  rx_.insert(rx_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+  wire_.insert(wire_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
+  refill_fifo();
   update_irq();
   return n;
+}
+
+void serial::refill_fifo() {
+  if (!(ier_ & ier_rx_available) || (mcr_ & mcr_loop)) return;
+  while (!wire_.empty() && rx_.size() < fifo_size) {
+    rx_.push_back(wire_.front());
+    wire_.pop_front();
+  }
 }
 
 std::uint8_t serial::interrupt_identification() const {
@@ -37,6 +46,7 @@ std::uint64_t serial::read(std::uint64_t offset, unsigned) {
       if (!rx_.empty()) {
         value = rx_.front();
         rx_.pop_front();
+        refill_fifo();
       }
       break;
     case ier:
@@ -79,7 +89,7 @@ void serial::write(std::uint64_t offset, unsigned, std::uint64_t raw) {
         return;
       }
       if (mcr_ & mcr_loop) {
-        if (rx_.size() < input_capacity) rx_.push_back(value);
+        if (rx_.size() < fifo_size) rx_.push_back(value);
       } else if (output_) {
         output_({&value, 1});
       }
@@ -92,10 +102,17 @@ void serial::write(std::uint64_t offset, unsigned, std::uint64_t raw) {
       }
       if ((value & ier_thr_empty) && !(ier_ & ier_thr_empty)) thr_empty_pending_ = true;
       ier_ = value & 0x0f;
+      refill_fifo();
       break;
     case iir_fcr:
       fifo_enabled_ = value & 0x01;
-      if (value & 0x02) rx_.clear();
+      if (value & 0x02) {
+        // Linux resets the FIFO when it starts or reconfigures the port,
+        // never to discard input: unread host bytes go back on the wire.
+        if (!(mcr_ & mcr_loop)) wire_.insert(wire_.begin(), rx_.begin(), rx_.end());
+        rx_.clear();
+        refill_fifo();
+      }
       break;
     case lcr:
       lcr_ = value;

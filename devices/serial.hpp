@@ -22,25 +22,34 @@ class serial final : public io_device {
   static constexpr std::uint16_t com1_base = 0x3f8;
   static constexpr std::uint8_t com1_irq = 4;
   static constexpr std::uint64_t window_size = 8;
-  /// Host input queued beyond this is held back until the guest reads.
+  /// Host input waiting beyond this is refused (receive() says how much fit).
   static constexpr std::size_t input_capacity = 64 * 1024;
+  /// The receive FIFO of a 16550A.
+  static constexpr std::size_t fifo_size = 16;
 
   serial(output_fn output, irq_fn irq);
 
   std::uint64_t read(std::uint64_t offset, unsigned size) override;
   void write(std::uint64_t offset, unsigned size, std::uint64_t value) override;
 
-  /// Queues host input for the guest to read; returns how many bytes fit.
+  /// Queues host input for the guest; returns how many bytes fit. Input
+  /// waits "on the wire" and enters the receive FIFO only while the guest
+  /// has the receive interrupt enabled, which Linux does when the tty is
+  /// opened: its port start-up clears the FIFO and drains RBR, and input
+  /// that arrived earlier (a pipe on smvm's stdin) would otherwise be lost.
+  /// For the same reason a FIFO reset returns unread host bytes to the wire.
   std::size_t receive(std::span<const std::uint8_t> bytes);
   bool irq_level() const { return irq_high_; }
 
  private:
   void update_irq();
+  void refill_fifo();
   std::uint8_t interrupt_identification() const;
 
   output_fn output_;
   irq_fn irq_;
-  std::deque<std::uint8_t> rx_;
+  std::deque<std::uint8_t> wire_;  // host input not yet offered to the guest
+  std::deque<std::uint8_t> rx_;    // the receive FIFO
   std::uint8_t ier_ = 0, lcr_ = 0, mcr_ = 0, scr_ = 0, dll_ = 0x0c, dlm_ = 0;
   std::uint8_t loopback_msr_ = 0;
   bool thr_empty_pending_ = false;  // cleared by an IIR read or a THR write

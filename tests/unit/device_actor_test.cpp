@@ -21,6 +21,7 @@ TEST_CASE("device actor: a pio_exit read is answered with the model's register")
 
   // Writes are sent anonymously and answered in order with later reads.
   caf::anon_send(device, pio_exit{0x3fb, 1, true, 0x03});
+  caf::anon_send(device, pio_exit{0x3f9, 1, true, 0x01});  // the guest listens: receive interrupt on
   caf::anon_send(device, console_input{{'A'}});
   std::uint64_t lcr = 0, rbr = 0;
   self->request(device, caf::infinite, pio_exit{0x3fb, 1, false, 0}).receive([&](std::uint64_t v) { lcr = v; },

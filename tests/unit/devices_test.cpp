@@ -42,13 +42,14 @@ TEST_CASE("UART: enabling the THR-empty interrupt raises it, and reading IIR ack
   CHECK(f.uart.irq_level());
 }
 
-TEST_CASE("UART: host input sets data-ready and, when enabled, the receive interrupt") {
+TEST_CASE("UART: host input sets data-ready and the receive interrupt once the guest enables it") {
   uart_fixture f;
   const std::uint8_t bytes[] = {'o', 'k'};
   CHECK(f.uart.receive(bytes) == 2);
-  CHECK((f.uart.read(lsr, 1) & lsr_data_ready) != 0);
+  CHECK((f.uart.read(lsr, 1) & lsr_data_ready) == 0);  // waits until the guest listens
   CHECK_FALSE(f.uart.irq_level());
   f.uart.write(ier, 1, ier_rx_available);
+  CHECK((f.uart.read(lsr, 1) & lsr_data_ready) != 0);
   CHECK(f.uart.irq_level());
   CHECK((f.uart.read(iir_fcr, 1) & 0x0f) == iir_rx_available);
   CHECK(f.uart.read(rbr_thr, 1) == 'o');
@@ -63,6 +64,39 @@ TEST_CASE("UART: receive data outranks THR-empty in IIR") {
   const std::uint8_t b = 'z';
   f.uart.receive({&b, 1});
   CHECK((f.uart.read(iir_fcr, 1) & 0x0f) == iir_rx_available);
+}
+
+TEST_CASE("UART: input that arrives before the guest opens the port survives its start-up") {
+  uart_fixture f;
+  const std::uint8_t bytes[] = {'h', 'i', '\n'};
+  f.uart.receive(bytes);
+  // Linux's autoconfig probe turns every interrupt on for a moment...
+  f.uart.write(ier, 1, 0x0f);
+  f.uart.write(ier, 1, 0x00);
+  // ...and serial8250_startup clears the FIFOs and drains the registers.
+  f.uart.write(iir_fcr, 1, 0x07);
+  f.uart.read(lsr, 1);
+  f.uart.read(rbr_thr, 1);
+  f.uart.read(iir_fcr, 1);
+  f.uart.write(ier, 1, ier_rx_available);
+  std::string got;
+  while (f.uart.read(lsr, 1) & lsr_data_ready) got += static_cast<char>(f.uart.read(rbr_thr, 1));
+  CHECK(got == "hi\n");
+}
+
+TEST_CASE("UART: the receive FIFO holds 16 bytes, refills from waiting input, and a reset loses none") {
+  uart_fixture f;
+  f.uart.write(ier, 1, ier_rx_available);
+  std::vector<std::uint8_t> bytes(40);
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(i);
+  f.uart.receive(bytes);
+  CHECK(f.uart.read(rbr_thr, 1) == 0);
+  f.uart.write(iir_fcr, 1, 0x03);  // a FIFO reset, as Linux's probe and start-up do
+  std::vector<std::uint8_t> got;
+  while (f.uart.read(lsr, 1) & lsr_data_ready) got.push_back(static_cast<std::uint8_t>(f.uart.read(rbr_thr, 1)));
+  REQUIRE(got.size() == 39);
+  CHECK(got.front() == 1);
+  CHECK(got.back() == 39);
 }
 
 TEST_CASE("UART: input beyond the capacity is refused, not dropped silently") {
