@@ -9,16 +9,21 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 
 namespace smvm::actors {
 
 namespace {
 
+/// The whole file in one sized read: kernels and initrds are megabytes, and
+/// this is on the boot path.
 result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return make_error("cannot read {}: {}", path.string(), std::strerror(errno));
-  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(in.tellg()));
+  in.seekg(0);
+  if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size())))
+    return make_error("cannot read {}: {}", path.string(), std::strerror(errno));
+  return bytes;
 }
 
 }  // namespace

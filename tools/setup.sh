@@ -10,7 +10,7 @@ packages=(
   libcaf-dev libfmt-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
   libarchive-dev catch2
   # guest kernel build (linux-source-6.1) and initramfs
-  linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio xz-utils zstd
+  linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio xz-utils zstd lz4
   busybox-static
   # nested-KVM harness: an L1 guest under QEMU TCG with Debian's kernel
   qemu-system-x86 linux-image-amd64 kmod
