@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the smvm guest kernel from Debian's linux-source-6.1 and caches it.
 #
-# The cache key is a hash of guest/kernel.config, this script and the
-# linux-source package version, so a rebuild happens only when one of them
-# changes. Output: $SMVM_CACHE/kernels/<key>/bzImage, and the stable link
+# The cache key is a hash of guest/kernel.config, the build recipe version
+# below and the linux-source package version, so a rebuild happens only
+# when one of them changes. Output: $SMVM_CACHE/kernels/<key>/bzImage, and the stable link
 # $SMVM_CACHE/bzImage that smvm uses when a config names no kernel.
 # Prints the bzImage path on stdout.
 set -euo pipefail
@@ -14,8 +14,10 @@ fragment=$here/guest/kernel.config
 tarball=$(ls /usr/src/linux-source-6.1.tar.xz 2>/dev/null || true)
 [[ -n $tarball ]] || { echo "build-kernel: /usr/src/linux-source-6.1.tar.xz is missing; run tools/setup.sh" >&2; exit 1; }
 
+# Bump when the configure or make steps below change what gets built.
+recipe=1
 src_version=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-key=$(cat "$fragment" "$0" <(echo "$src_version") | sha256sum | cut -c1-16)
+key=$( (cat "$fragment"; echo "recipe $recipe"; echo "linux-source $src_version") | sha256sum | cut -c1-16)
 out=$cache/kernels/$key
 if [[ -f $out/bzImage ]]; then
   ln -sfn "kernels/$key/bzImage" "$cache/bzImage"
@@ -24,6 +26,10 @@ if [[ -f $out/bzImage ]]; then
 fi
 
 work=$cache/build/linux-$key
+# Trees of other keys are from an interrupted build of an older config.
+for stale in "$cache"/build/linux-*; do
+  [[ -d $stale && $stale != "$work" ]] && rm -rf "$stale"
+done
 mkdir -p "$work" "$out"
 if [[ ! -f $work/.extracted ]]; then
   echo "build-kernel: extracting $tarball" >&2

@@ -1,0 +1,37 @@
+#pragma once
+// What a virtio device (blk, rng, console...) offers its transport.
+
+#include "common/result.hpp"
+#include "devices/virtio/queue.hpp"
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace smvm::devices::virtio {
+
+namespace feature {
+inline constexpr std::uint64_t ring_indirect_desc = 1ull << 28;
+inline constexpr std::uint64_t ring_event_idx = 1ull << 29;
+inline constexpr std::uint64_t version_1 = 1ull << 32;
+}  // namespace feature
+
+class device_model {
+ public:
+  virtual ~device_model() = default;
+  virtual std::uint32_t device_id() const = 0;
+  /// Device-specific features; the transport adds VERSION_1.
+  virtual std::uint64_t device_features() const = 0;
+  /// How many queues, each at most max_queue_size entries.
+  virtual std::uint16_t queue_count() const = 0;
+  /// The device's configuration space as it reads now.
+  virtual std::span<const std::uint8_t> config_space() const = 0;
+  /// A driver write into configuration space (most devices ignore them).
+  virtual void write_config(std::uint32_t /*offset*/, std::span<const std::uint8_t> /*bytes*/) {}
+  /// The driver set DRIVER_OK with these features and queues.
+  virtual result<void> activate(std::uint64_t features, const std::vector<queue_config>& queues) = 0;
+  /// The driver wrote 0 to Status: forget everything activate() set up.
+  virtual void reset() = 0;
+};
+
+}  // namespace smvm::devices::virtio
