@@ -1,0 +1,47 @@
+#include "devices/virtio/rng.hpp"
+
+#include <sys/random.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace smvm::devices::virtio {
+
+result<void> rng::host_entropy(std::span<std::uint8_t> out) {
+  while (!out.empty()) {
+    ssize_t n = ::getrandom(out.data(), out.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return make_error("getrandom: {}", std::strerror(errno));
+    out = out.subspan(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+result<void> rng::activate(std::uint64_t features, const std::vector<queue_config>& queues) {
+  if (queues.empty() || queues[0].size == 0) return make_error("virtio-rng: the request queue is not set up");
+  auto q = queue::create(memory_, queues[0], features & feature::ring_event_idx);
+  if (!q) return q.error();
+  queue_ = std::move(*q);
+  return {};
+}
+
+result<bool> rng::process() {
+  if (!queue_) return false;
+  bool used = false;
+  for (;;) {
+    auto next = queue_->pop();
+    if (!next) return next.error();
+    if (!*next) break;
+    std::uint32_t written = 0;
+    for (auto& b : (*next)->buffers) {
+      if (!b.device_writable) continue;  // nothing for the device to read in a request
+      if (auto r = entropy_(b.bytes); !r) return r.error();
+      written += static_cast<std::uint32_t>(b.bytes.size());
+    }
+    if (auto r = queue_->push_used((*next)->head, written); !r) return r.error();
+    used = true;
+  }
+  return used && queue_->should_interrupt();
+}
+
+}  // namespace smvm::devices::virtio

@@ -1,0 +1,76 @@
+#include "devices/virtio/rng.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+
+using namespace smvm;
+using namespace smvm::devices;
+using namespace smvm::devices::virtio;
+
+namespace {
+
+class ram final : public memory_view {
+ public:
+  std::vector<std::uint8_t> bytes = std::vector<std::uint8_t>(64 * 1024);
+  result<std::span<std::uint8_t>> slice(std::uint64_t address, std::uint64_t length) const override {
+    if (address > bytes.size() || length > bytes.size() - address) return make_error("outside");
+    return std::span<std::uint8_t>(const_cast<std::uint8_t*>(bytes.data()) + address, length);
+  }
+  template <class T>
+  void put(std::uint64_t at, T v) { std::memcpy(bytes.data() + at, &v, sizeof v); }
+  template <class T>
+  T get(std::uint64_t at) const { T v; std::memcpy(&v, bytes.data() + at, sizeof v); return v; }
+};
+
+const queue_config rings{8, 0x1000, 0x2000, 0x3000};
+
+void offer_writable(ram& m, std::uint16_t index, std::uint64_t address, std::uint32_t length, std::uint16_t avail) {
+  m.put<std::uint64_t>(0x1000 + 16 * index, address);
+  m.put<std::uint32_t>(0x1000 + 16 * index + 8, length);
+  m.put<std::uint16_t>(0x1000 + 16 * index + 12, desc_flags::write);
+  m.put<std::uint16_t>(0x2000 + 4 + 2 * (avail % 8), index);
+  m.put<std::uint16_t>(0x2002, static_cast<std::uint16_t>(avail + 1));
+}
+
+}  // namespace
+
+TEST_CASE("virtio-rng fills each writable buffer from the entropy source") {
+  ram m;
+  rng device(m, [](std::span<std::uint8_t> out) -> result<void> {
+    for (auto& b : out) b = 0xa5;
+    return {};
+  });
+  REQUIRE(device.activate(feature::version_1, {rings}));
+  offer_writable(m, 0, 0x4000, 64, 0);
+  offer_writable(m, 1, 0x5000, 16, 1);
+  auto r = device.process();
+  REQUIRE(r);
+  CHECK(*r);
+  CHECK(m.get<std::uint8_t>(0x4000) == 0xa5);
+  CHECK(m.get<std::uint8_t>(0x4000 + 63) == 0xa5);
+  CHECK(m.get<std::uint8_t>(0x4000 + 64) == 0);
+  CHECK(m.get<std::uint16_t>(0x3002) == 2);           // used index
+  CHECK(m.get<std::uint32_t>(0x3000 + 8) == 64);      // bytes written, first request
+  CHECK(m.get<std::uint32_t>(0x3000 + 16) == 16);
+}
+
+TEST_CASE("virtio-rng with the host source gives bytes that are not all zero") {
+  ram m;
+  rng device(m);
+  REQUIRE(device.activate(feature::version_1, {rings}));
+  offer_writable(m, 0, 0x4000, 256, 0);
+  REQUIRE(device.process());
+  int nonzero = 0;
+  for (int i = 0; i < 256; ++i) nonzero += m.get<std::uint8_t>(0x4000 + i) != 0;
+  CHECK(nonzero > 200);
+}
+
+TEST_CASE("virtio-rng reports a broken queue instead of serving it") {
+  ram m;
+  rng device(m);
+  REQUIRE(device.activate(feature::version_1, {rings}));
+  offer_writable(m, 0, 0xfff0, 256, 0);  // past the end of guest memory
+  CHECK_FALSE(device.process());
+  CHECK_FALSE(device.activate(feature::version_1, {queue_config{}}));
+}
