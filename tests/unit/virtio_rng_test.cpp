@@ -1,4 +1,5 @@
 #include "devices/virtio/rng.hpp"
+#include "test_memory.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -10,18 +11,7 @@ using namespace smvm::devices::virtio;
 
 namespace {
 
-class ram final : public memory_view {
- public:
-  std::vector<std::uint8_t> bytes = std::vector<std::uint8_t>(64 * 1024);
-  result<std::span<std::uint8_t>> slice(std::uint64_t address, std::uint64_t length) const override {
-    if (address > bytes.size() || length > bytes.size() - address) return make_error("outside");
-    return std::span<std::uint8_t>(const_cast<std::uint8_t*>(bytes.data()) + address, length);
-  }
-  template <class T>
-  void put(std::uint64_t at, T v) { std::memcpy(bytes.data() + at, &v, sizeof v); }
-  template <class T>
-  T get(std::uint64_t at) const { T v; std::memcpy(&v, bytes.data() + at, sizeof v); return v; }
-};
+using ram = test::test_memory;
 
 const queue_config rings{8, 0x1000, 0x2000, 0x3000};
 
