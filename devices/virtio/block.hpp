@@ -1,0 +1,55 @@
+#pragma once
+// virtio-blk (virtio 1.2, section 5.2) on a raw image file: read, write,
+// flush (fdatasync), get-id, and read-only disks.
+
+#include "devices/memory_view.hpp"
+#include "devices/virtio/block_request.hpp"
+#include "devices/virtio/device_model.hpp"
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace smvm::devices::virtio {
+
+namespace block_feature {
+inline constexpr std::uint64_t read_only = 1ull << 5, flush = 1ull << 9;
+}
+
+class block final : public device_model {
+ public:
+  static constexpr std::uint32_t id = 2;
+
+  /// Opens `path` (read-only when asked). The disk's size must be whole sectors.
+  static result<std::unique_ptr<block>> open(const memory_view& memory, const std::string& path, bool read_only);
+  ~block() override;
+
+  std::uint32_t device_id() const override { return id; }
+  std::uint64_t device_features() const override;
+  std::uint16_t queue_count() const override { return 1; }
+  std::span<const std::uint8_t> config_space() const override { return config_; }
+  result<void> activate(std::uint64_t features, const std::vector<queue_config>& queues) override;
+  void reset() override { queue_.reset(); }
+
+  /// Serves every pending request (the I/O blocks). True when the driver
+  /// wants an interrupt; an error when the driver broke the queue's rules.
+  result<bool> process();
+
+  std::uint64_t capacity_sectors() const { return capacity_; }
+
+ private:
+  block(const memory_view& memory, int fd, std::uint64_t capacity, bool read_only, std::string id);
+  /// Carries out one parsed request; returns the status to report.
+  std::uint8_t execute(const block_request& r, std::uint32_t& written);
+
+  const memory_view& memory_;
+  int fd_;
+  std::uint64_t capacity_;
+  bool read_only_;
+  std::array<std::uint8_t, block_id_bytes> serial_{};
+  std::array<std::uint8_t, 8> config_{};  // capacity, in 512-byte sectors
+  std::optional<queue> queue_;
+};
+
+}  // namespace smvm::devices::virtio
