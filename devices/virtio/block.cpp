@@ -96,21 +96,15 @@ std::uint8_t block::execute(const block_request& r, std::uint32_t& written) {
 
 result<bool> block::process() {
   if (!queue_) return false;
-  bool used = false;
-  for (;;) {
-    auto next = queue_->pop();
-    if (!next) return next.error();
-    if (!*next) break;
-    auto request = parse_block_request(**next, capacity_, read_only_);
+  return queue_->serve_all([this](const chain& c) -> result<std::uint32_t> {
+    auto request = parse_block_request(c, capacity_, read_only_);
     std::uint32_t written = 0;
     if (request.status) {
       *request.status = request.error ? request.error_status : execute(request, written);
       written += 1;  // the status byte
     }
-    if (auto r = queue_->push_used((*next)->head, written); !r) return r.error();
-    used = true;
-  }
-  return used && queue_->should_interrupt();
+    return written;
+  });
 }
 
 }  // namespace smvm::devices::virtio

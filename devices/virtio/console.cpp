@@ -52,17 +52,11 @@ result<bool> console::process_receive() {
 
 result<bool> console::process_transmit() {
   if (!tx_) return false;
-  bool used = false;
-  for (;;) {
-    auto next = tx_->pop();
-    if (!next) return next.error();
-    if (!*next) break;
-    for (auto& b : (*next)->buffers)
+  return tx_->serve_all([this](const chain& c) -> result<std::uint32_t> {
+    for (auto& b : c.buffers)
       if (!b.device_writable && output_) output_(b.bytes);
-    if (auto r = tx_->push_used((*next)->head, 0); !r) return r.error();
-    used = true;
-  }
-  return used && tx_->should_interrupt();
+    return 0u;
+  });
 }
 
 }  // namespace smvm::devices::virtio

@@ -61,6 +61,25 @@ class queue {
   /// last call (VIRTIO_F_EVENT_IDX or the NO_INTERRUPT flag).
   bool should_interrupt();
 
+  /// Serves every pending request with `serve(const chain&)`, which returns
+  /// result<std::uint32_t>: the bytes it wrote. True when the driver wants an
+  /// interrupt; an error (the driver broke the rules, or serve failed)
+  /// stops at that request.
+  template <class Serve>
+  result<bool> serve_all(Serve&& serve) {
+    bool used = false;
+    for (;;) {
+      auto next = pop();
+      if (!next) return next.error();
+      if (!*next) break;
+      result<std::uint32_t> written = serve(**next);
+      if (!written) return written.error();
+      if (auto r = push_used((*next)->head, *written); !r) return r.error();
+      used = true;
+    }
+    return used && should_interrupt();
+  }
+
   std::uint16_t next_avail() const { return next_avail_; }
   std::uint16_t next_used() const { return next_used_; }
   /// For restoring a queue: where the device stood.

@@ -27,21 +27,15 @@ result<void> rng::activate(std::uint64_t features, const std::vector<queue_confi
 
 result<bool> rng::process() {
   if (!queue_) return false;
-  bool used = false;
-  for (;;) {
-    auto next = queue_->pop();
-    if (!next) return next.error();
-    if (!*next) break;
+  return queue_->serve_all([this](const chain& c) -> result<std::uint32_t> {
     std::uint32_t written = 0;
-    for (auto& b : (*next)->buffers) {
+    for (auto& b : c.buffers) {
       if (!b.device_writable) continue;  // nothing for the device to read in a request
       if (auto r = entropy_(b.bytes); !r) return r.error();
       written += static_cast<std::uint32_t>(b.bytes.size());
     }
-    if (auto r = queue_->push_used((*next)->head, written); !r) return r.error();
-    used = true;
-  }
-  return used && queue_->should_interrupt();
+    return written;
+  });
 }
 
 }  // namespace smvm::devices::virtio
