@@ -62,8 +62,7 @@ std::uint64_t block::device_features() const {
 }
 
 result<void> block::activate(std::uint64_t features, const std::vector<queue_config>& queues) {
-  if (queues.empty() || queues[0].size == 0) return make_error("virtio-blk: the request queue is not set up");
-  auto q = queue::create(memory_, queues[0], features & feature::ring_event_idx);
+  auto q = queue::create_live(memory_, queues, 0, features & feature::ring_event_idx, "virtio-blk requests");
   if (!q) return q.error();
   queue_ = std::move(*q);
   return {};

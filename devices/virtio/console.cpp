@@ -5,12 +5,10 @@
 namespace smvm::devices::virtio {
 
 result<void> console::activate(std::uint64_t features, const std::vector<queue_config>& queues) {
-  if (queues.size() < 2 || queues[receive_queue].size == 0 || queues[transmit_queue].size == 0)
-    return make_error("virtio-console: the receive and transmit queues are not both set up");
   const bool event_idx = features & feature::ring_event_idx;
-  auto rx = queue::create(memory_, queues[receive_queue], event_idx);
+  auto rx = queue::create_live(memory_, queues, receive_queue, event_idx, "virtio-console receiveq");
   if (!rx) return rx.error();
-  auto tx = queue::create(memory_, queues[transmit_queue], event_idx);
+  auto tx = queue::create_live(memory_, queues, transmit_queue, event_idx, "virtio-console transmitq");
   if (!tx) return tx.error();
   rx_ = std::move(*rx);
   tx_ = std::move(*tx);

@@ -53,6 +53,14 @@ result<queue> queue::create(const memory_view& memory, queue_config c, bool even
   return queue(memory, c, event_idx);
 }
 
+result<queue> queue::create_live(const memory_view& memory, const std::vector<queue_config>& queues,
+                                 std::size_t index, bool event_idx, std::string_view what) {
+  if (index >= queues.size() || queues[index].size == 0) return make_error("{}: the queue is not set up", what);
+  auto q = create(memory, queues[index], event_idx);
+  if (!q) return make_error("{}: {}", what, q.error().message);
+  return q;
+}
+
 void queue::set_cursors(std::uint16_t next_avail, std::uint16_t next_used) {
   next_avail_ = next_avail;
   next_used_ = signalled_used_ = next_used;

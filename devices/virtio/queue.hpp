@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 namespace smvm::devices::virtio {
@@ -50,6 +51,10 @@ class queue {
  public:
   /// Checks the configuration (size, alignment, rings inside guest RAM).
   static result<queue> create(const memory_view& memory, queue_config config, bool event_idx);
+  /// Queue `index` of those the driver handed over at DRIVER_OK, made live;
+  /// `what` names it in errors ("virtio-blk requests").
+  static result<queue> create_live(const memory_view& memory, const std::vector<queue_config>& queues,
+                                   std::size_t index, bool event_idx, std::string_view what);
 
   /// The next request, none when the ring is empty, or an error when the
   /// driver broke the rules (the request is then consumed and must be

@@ -18,8 +18,7 @@ result<void> rng::host_entropy(std::span<std::uint8_t> out) {
 }
 
 result<void> rng::activate(std::uint64_t features, const std::vector<queue_config>& queues) {
-  if (queues.empty() || queues[0].size == 0) return make_error("virtio-rng: the request queue is not set up");
-  auto q = queue::create(memory_, queues[0], features & feature::ring_event_idx);
+  auto q = queue::create_live(memory_, queues, 0, features & feature::ring_event_idx, "virtio-rng requests");
   if (!q) return q.error();
   queue_ = std::move(*q);
   return {};

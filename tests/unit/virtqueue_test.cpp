@@ -213,3 +213,16 @@ TEST_CASE("virtqueue: a bad configuration is refused") {
   CHECK_FALSE(queue::create(memory, {8, 0x1000, 0x2000, 0xfffc}, false));
   CHECK(queue::create(memory, {256, 0x1000, 0x2000, 0x3000}, false));
 }
+
+TEST_CASE("virtqueue: a queue the driver did not set up, or set up badly, is refused by name") {
+  test_memory memory;
+  std::vector<queue_config> queues{{8, 0x1000, 0x2000, 0x3000}, {}, {6, 0x1000, 0x2000, 0x3000}};
+  CHECK(queue::create_live(memory, queues, 0, false, "virtio-test q0"));
+  auto unset = queue::create_live(memory, queues, 1, false, "virtio-test q1");
+  REQUIRE_FALSE(unset);
+  CHECK_THAT(unset.error().message, Catch::Contains("virtio-test q1: the queue is not set up"));
+  auto bad = queue::create_live(memory, queues, 2, false, "virtio-test q2");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message, Catch::Contains("virtio-test q2: queue size 6"));
+  CHECK_FALSE(queue::create_live(memory, queues, 3, false, "virtio-test q3"));
+}
