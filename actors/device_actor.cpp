@@ -26,6 +26,8 @@ device_actor::behavior_type device_behavior(device_actor::stateful_pointer<devic
     [self](const console_input& x) {
       if (self->state.spec.input) self->state.spec.input(x.bytes);
     },
+    [](const queue_failed&) { /* no queues here */ },
+    [](const queue_notify&) {},
     [](sync_atom) { return true; },
   };
 }

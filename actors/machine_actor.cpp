@@ -3,12 +3,14 @@
 #include "actors/console_input.hpp"
 #include "actors/device_actor.hpp"
 #include "actors/irq_actor.hpp"
+#include "actors/notify_reactor.hpp"
+#include "actors/virtio_device_actor.hpp"
 #include "actors/vcpu_actor.hpp"
 #include "devices/i8042.hpp"
 #include "devices/serial.hpp"
 #include "devices/status_port.hpp"
+#include "devices/virtio/mmio_transport.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -16,33 +18,6 @@
 namespace smvm::actors {
 
 namespace {
-
-/// Where the guest console's bytes go: stdout, a file, or nowhere.
-class console_sink {
- public:
-  explicit console_sink(const config::console_section& console) {
-    if (console.output == config::console_output::stdout_stream) fd_ = STDOUT_FILENO;
-    if (console.output == config::console_output::file) {
-      owned_ = hv::unique_fd(::open(console.output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-      fd_ = owned_.get();
-      if (fd_ < 0)
-        fmt::print(stderr, "smvm: cannot write console output to {}: {}\n", console.output_file.string(),
-                   std::strerror(errno));
-    }
-  }
-  void write(std::span<const std::uint8_t> bytes) {
-    while (fd_ >= 0 && !bytes.empty()) {
-      ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return;  // a closed pipe: the guest's output has nowhere to go
-      bytes = bytes.subspan(static_cast<std::size_t>(n));
-    }
-  }
-
- private:
-  hv::unique_fd owned_;
-  int fd_ = -1;
-};
 
 struct machine_state {
   machine_parts parts;
@@ -53,6 +28,7 @@ struct machine_state {
   std::size_t vcpus_running = 0;
   std::size_t devices_unsynced = 0;
   std::unique_ptr<console_input_pump> input;
+  std::shared_ptr<notify_reactor> reactor;
   caf::typed_response_promise<std::int32_t> done;
   std::optional<guest_stop> outcome;
   static inline const char* name = "machine";
@@ -63,6 +39,7 @@ using machine_pointer = machine_actor::stateful_pointer<machine_state>;
 void finish(machine_pointer self) {
   auto& s = self->state;
   s.input.reset();
+  if (s.reactor) s.reactor->stop();
   if (s.outcome->failure) fmt::print(stderr, "smvm: {}\n", s.outcome->description);
   s.done.deliver(s.outcome->exit_status);
   for (auto& d : s.devices) self->send_exit(d, caf::exit_reason::user_shutdown);
@@ -99,10 +76,10 @@ std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
   auto& s = self->state;
   auto& system = self->system();
   auto me = caf::actor_cast<machine_actor>(self);
-  s.irq = spawn_irq(system, s.parts.vm);
+  s.irq = spawn_irq(system, s.parts.vm, std::move(s.parts.virtio.irqfds));
   auto routes = std::make_shared<io_routes>();
 
-  auto sink = std::make_shared<console_sink>(s.console);
+  auto sink = s.parts.console;
   auto uart = std::make_unique<devices::serial>(
     [sink](std::span<const std::uint8_t> bytes) { sink->write(bytes); },
     [irq = s.irq](bool high) { caf::anon_send(irq, irq_line{devices::serial::com1_irq, high}); });
@@ -124,8 +101,21 @@ std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
   (void)routes->ports.add(devices::i8042::base, devices::i8042::window_size, keyboard);
   (void)routes->ports.add(devices::status_port::port, devices::status_port::window_size, status);
   s.devices = {serial, keyboard, status};
+
+  device_actor console = serial;
+  s.reactor = std::make_shared<notify_reactor>();
+  for (auto& spec : s.parts.virtio.devices) {
+    const std::uint64_t base = spec.base;
+    const bool is_console = spec.input_queue.has_value();
+    auto device = spawn_virtio_device(system, std::move(spec), s.irq, s.reactor, me);
+    // Windows were laid out one after another by the wiring: adding cannot fail.
+    (void)routes->mmio.add(base, devices::virtio::mmio_transport::window_size, device);
+    s.devices.push_back(device);
+    if (is_console) console = device;
+  }
+  s.parts.virtio.devices.clear();
   if (s.console.input == config::console_input::stdin_stream)
-    s.input = std::make_unique<console_input_pump>(STDIN_FILENO, serial);
+    s.input = std::make_unique<console_input_pump>(STDIN_FILENO, console);
   return routes;
 }
 

@@ -62,17 +62,26 @@ result<machine_parts> build_machine(const config::vm_config& config) {
   parts.memory = std::make_shared<hv::guest_memory>(std::move(*memory));
   if (auto r = parts.vm->map_memory(*parts.memory); !r) return r.error();
 
+  auto console = console_sink::open(config.console);
+  if (!console) return make_error("{}console.output: {}", config.where("console.output"), console.error().message);
+  parts.console = std::move(*console);
+  auto view = std::make_shared<const guest_memory_view>(parts.memory);
+  auto virtio = wire_virtio_devices(config, *parts.vm, view, parts.console);
+  if (!virtio) return virtio.error();
+  parts.virtio = std::move(*virtio);
+
   hv::x86::linux_boot boot;
   boot.kernel = *kernel;
   boot.header = &*header;
   boot.initrd = initrd;
-  boot.cmdline = config::base_cmdline(config);
+  const std::string own_cmdline = config::base_cmdline(config) + parts.virtio.cmdline;
+  boot.cmdline = own_cmdline;
   if (!config.boot.cmdline.empty()) boot.cmdline += " " + config.boot.cmdline;
   boot.cpus = config.machine.vcpus;
   if (boot.cmdline.size() > header->cmdline_size)
     return make_error("{}boot.cmdline: the kernel command line is {} bytes with smvm's own \"{}\", this kernel "
-                      "takes at most {}", config.where("boot.cmdline"), boot.cmdline.size(),
-                      config::base_cmdline(config), header->cmdline_size);
+                      "takes at most {}", config.where("boot.cmdline"), boot.cmdline.size(), own_cmdline,
+                      header->cmdline_size);
   // With the command line checked, what can still fail is room in memory.
   auto entry = hv::x86::load_linux(*parts.memory, memory_bytes, boot);
   if (!entry) return make_error("{}machine.memory_mib: {}", config.where("machine.memory_mib"), entry.error().message);

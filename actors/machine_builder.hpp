@@ -1,7 +1,10 @@
 #pragma once
 // From a validated vm.toml to a VM ready to run: KVM objects, guest memory
-// with Linux loaded, and vCPUs in their boot state. No actors yet.
+// with Linux loaded, virtio devices wired into KVM, and vCPUs in their boot
+// state. No actors yet.
 
+#include "actors/console_sink.hpp"
+#include "actors/virtio_wiring.hpp"
 #include "common/result.hpp"
 #include "config/vm_config.hpp"
 #include "hv/guest_memory.hpp"
@@ -19,6 +22,8 @@ struct machine_parts {
   std::shared_ptr<hv::vm> vm;
   std::shared_ptr<hv::guest_memory> memory;
   std::vector<std::shared_ptr<hv::vcpu>> vcpus;
+  std::shared_ptr<console_sink> console;
+  virtio_wiring virtio;  // registered with KVM, actors not yet spawned
 };
 
 /// Errors name the vm.toml line they are about ("vm.toml:3: machine.vcpus

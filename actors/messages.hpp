@@ -8,8 +8,22 @@
 //   vcpu              pio_exit (write)   device          none (sent anonymously;
 //                                                        ordered per sender)
 //   vcpu              mmio_exit          device          as pio_exit
-//   console pump      console_input      device (UART)   none
-//   device            irq_line           irq             none
+//   console pump      console_input      device          none (a virtio console
+//                                                        passes it to its receive
+//                                                        queue's worker)
+//   device            irq_line           irq             none (level: the UART)
+//   notify reactor,   queue_notify       queue_worker    none
+//   device
+//   queue_worker      queue_notify       device          none; a sibling queue
+//                                                        needs serving: the device
+//                                                        passes it on
+//   queue_worker      irq_raise          irq             none (an irqfd pulse)
+//   queue_worker      queue_failed       device          none; the device sets
+//                                                        NEEDS_RESET
+//   device            pause_atom         queue_worker    bool, once no request is
+//                                                        in flight; it then takes
+//                                                        no descriptors
+//   device            resume_atom        queue_worker    none; it serves the queue
 //   device, vcpu,     guest_stop         machine         none
 //   signal watcher
 //   machine           stop_atom          vcpu            none; the vcpu leaves
@@ -54,6 +68,23 @@ struct irq_line {
   bool high = false;
 };
 
+/// The driver made buffers available on virtqueue `queue` (a QueueNotify
+/// write, caught by an ioeventfd or trapped as an MMIO write).
+struct queue_notify {
+  std::uint16_t queue = 0;
+};
+
+/// Pulse an edge-triggered interrupt line through its irqfd.
+struct irq_raise {
+  std::uint32_t line = 0;
+};
+
+/// A virtqueue's worker met a request that broke the queue's rules.
+struct queue_failed {
+  std::uint16_t queue = 0;
+  std::string description;
+};
+
 /// Why a VM ends. `exit_status` becomes smvm's exit status.
 struct guest_stop {
   std::int32_t exit_status = 0;
@@ -78,6 +109,18 @@ typename Inspector::result_type inspect(Inspector& f, irq_line& x) {
   return f(caf::meta::type_name("irq_line"), x.line, x.high);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_notify& x) {
+  return f(caf::meta::type_name("queue_notify"), x.queue);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, irq_raise& x) {
+  return f(caf::meta::type_name("irq_raise"), x.line);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_failed& x) {
+  return f(caf::meta::type_name("queue_failed"), x.queue, x.description);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, guest_stop& x) {
   return f(caf::meta::type_name("guest_stop"), x.exit_status, x.failure, x.description);
 }
@@ -90,9 +133,14 @@ CAF_ADD_TYPE_ID(smvm, (smvm::actors::mmio_exit))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::console_input))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::irq_line))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::guest_stop))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::queue_notify))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::irq_raise))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::queue_failed))
 CAF_ADD_ATOM(smvm, smvm::actors, run_atom, "run")
 CAF_ADD_ATOM(smvm, smvm::actors, stop_atom, "stop")
 CAF_ADD_ATOM(smvm, smvm::actors, sync_atom, "sync")
+CAF_ADD_ATOM(smvm, smvm::actors, pause_atom, "pause")
+CAF_ADD_ATOM(smvm, smvm::actors, resume_atom, "resume")
 CAF_END_TYPE_ID_BLOCK(smvm)
 
 namespace smvm::actors {
@@ -101,10 +149,18 @@ namespace smvm::actors {
 using device_actor = caf::typed_actor<caf::replies_to<pio_exit>::with<std::uint64_t>,
                                       caf::replies_to<mmio_exit>::with<std::uint64_t>,
                                       caf::reacts_to<console_input>,
+                                      caf::reacts_to<queue_failed>,
+                                      caf::reacts_to<queue_notify>,
                                       caf::replies_to<sync_atom>::with<bool>>;
 
+/// The processing of one virtqueue.
+using queue_worker_actor = caf::typed_actor<caf::reacts_to<queue_notify>,
+                                            caf::reacts_to<console_input>,
+                                            caf::replies_to<pause_atom>::with<bool>,
+                                            caf::reacts_to<resume_atom>>;
+
 /// The interrupt lines of one VM.
-using irq_actor = caf::typed_actor<caf::reacts_to<irq_line>>;
+using irq_actor = caf::typed_actor<caf::reacts_to<irq_line>, caf::reacts_to<irq_raise>>;
 
 /// The supervisor of one VM.
 using machine_actor = caf::typed_actor<caf::replies_to<run_atom>::with<std::int32_t>,

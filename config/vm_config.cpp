@@ -17,7 +17,9 @@ const std::map<std::string_view, key_set>& schema() {
   static const std::map<std::string_view, key_set> tables{
     {"machine", {"vcpus", "memory_mib"}},
     {"boot", {"kernel", "initrd", "cmdline"}},
-    {"console", {"input", "output"}},
+    {"console", {"device", "input", "output"}},
+    {"disk", {"path", "read_only"}},
+    {"rng", {}},
   };
   return tables;
 }
@@ -66,8 +68,12 @@ class parser {
     for (auto& [key, node] : root) {
       auto table = schema().find(key.str());
       if (table == schema().end())
-        return make_error("{}:{}: unknown section [{}] (expected one of: machine, boot, console)", name_,
+        return make_error("{}:{}: unknown section [{}] (expected one of: machine, boot, console, disk, rng)", name_,
                           node.source().begin.line, key.str());
+      if (key.str() == "disk") {
+        if (auto r = read_disks(node); !r) return r.error();
+        continue;
+      }
       if (!node.is_table())
         return make_error("{}:{}: {} must be a table ([{}]), got {}", name_, node.source().begin.line,
                           key.str(), key.str(), type_name(node));
@@ -82,6 +88,13 @@ class parser {
     if (auto r = read_machine(root); !r) return r.error();
     if (auto r = read_boot(root); !r) return r.error();
     if (auto r = read_console(root); !r) return r.error();
+    config_.rng = root.contains("rng");
+    const std::size_t devices = config_.disks.size() + (config_.rng ? 1 : 0) +
+                                (config_.console.device == console_device::virtio ? 1 : 0);
+    if (devices > max_virtio_devices)
+      return make_error("{}: {} virtio devices ({} disks{}{}) is more than the {} smvm can wire up", name_, devices,
+                        config_.disks.size(), config_.rng ? ", the rng" : "",
+                        config_.console.device == console_device::virtio ? ", the console" : "", max_virtio_devices);
     return std::move(config_);
   }
 
@@ -153,7 +166,49 @@ class parser {
     return {};
   }
 
+  /// [[disk]] tables, each { path, read_only }.
+  result<void> read_disks(const toml::node& node) {
+    const toml::array* disks = node.as_array();
+    if (!disks || !disks->is_array_of_tables())
+      return make_error("{}: disk must be a list of tables: write each disk as a [[disk]] section", at(node));
+    for (std::size_t i = 0; i < disks->size(); ++i) {
+      const toml::table& table = *(*disks)[i].as_table();
+      const std::string name = fmt::format("disk[{}]", i);
+      for (auto& [inner, value] : table) {
+        if (!schema().at("disk").count(inner.str()))
+          return make_error("{}: unknown key {}.{} (expected one of: {})", at(value), name, inner.str(),
+                            join(schema().at("disk")));
+        config_.positions[name + "." + std::string(inner.str())] = source_position{name_, value.source().begin.line};
+      }
+      disk_section disk;
+      const toml::node* path = table.get("path");
+      if (!path) return make_error("{}: {} has no path (the raw disk image to attach)", at(table), name);
+      auto text = path->value<std::string>();
+      if (!text) return make_error("{}: {}.path must be a string, got {}", at(*path), name, type_name(*path));
+      disk.path = expand_path(*text, base_);
+      if (!std::filesystem::is_regular_file(disk.path) && !std::filesystem::is_block_file(disk.path))
+        return make_error("{}: {}.path: {} does not exist or is not a file", at(*path), name, disk.path.string());
+      if (const toml::node* ro = table.get("read_only")) {
+        auto flag = ro->value<bool>();
+        if (!ro->is_boolean())
+          return make_error("{}: {}.read_only must be true or false, got {}", at(*ro), name, type_name(*ro));
+        disk.read_only = *flag;
+      }
+      config_.disks.push_back(std::move(disk));
+    }
+    return {};
+  }
+
   result<void> read_console(const toml::table& root) {
+    auto device = get<std::string>(root, "console", "device");
+    if (!device) return device.error();
+    if (*device) {
+      if (**device == "serial") config_.console.device = console_device::serial;
+      else if (**device == "virtio") config_.console.device = console_device::virtio;
+      else
+        return make_error("{}console.device must be \"serial\" or \"virtio\", got \"{}\"",
+                          config_.where("console.device"), **device);
+    }
     auto input = get<std::string>(root, "console", "input");
     if (!input) return input.error();
     if (*input) {
@@ -200,8 +255,9 @@ std::filesystem::path default_kernel_path() {
   return std::filesystem::path(home ? home : "/") / ".cache" / "smvm" / "bzImage";
 }
 
-std::string base_cmdline(const vm_config&) {
-  return "console=ttyS0 reboot=k panic=-1";
+std::string base_cmdline(const vm_config& config) {
+  const char* console = config.console.device == console_device::virtio ? "hvc0" : "ttyS0";
+  return fmt::format("console={} reboot=k panic=-1", console);
 }
 
 result<vm_config> parse_vm_config(std::string_view text, const std::string& name,

@@ -3,7 +3,10 @@
 //
 //   [machine]  vcpus = 2, memory_mib = 256
 //   [boot]     kernel = "...", initrd = "...", cmdline = "..."
-//   [console]  input = "stdin" | "none", output = "stdout" | "none" | "<file>"
+//   [console]  device = "serial" | "virtio", input = "stdin" | "none",
+//              output = "stdout" | "none" | "<file>"
+//   [[disk]]   path = "rootfs.ext4", read_only = false   (virtio-blk, repeatable)
+//   [rng]      (virtio-rng from the host's getrandom)
 
 #include "common/result.hpp"
 
@@ -12,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace smvm::config {
 
@@ -35,17 +39,28 @@ struct boot_section {
 enum class console_input { stdin_stream, none };
 enum class console_output { stdout_stream, none, file };
 
+enum class console_device { serial, virtio };
+
 struct console_section {
+  console_device device = console_device::serial;  // the UART's ttyS0, or virtio-console's hvc0
   console_input input = console_input::stdin_stream;
   console_output output = console_output::stdout_stream;
   std::filesystem::path output_file;
+};
+
+struct disk_section {
+  std::filesystem::path path;  // a raw image, whole 512-byte sectors
+  bool read_only = false;
 };
 
 struct vm_config {
   machine_section machine;
   boot_section boot;
   console_section console;
-  /// "machine.vcpus" -> where it was set; absent keys take their default.
+  std::vector<disk_section> disks;  // /dev/vda, /dev/vdb, ... in this order
+  bool rng = false;
+  /// "machine.vcpus", "disk[0].path" -> where it was set; absent keys take
+  /// their default.
   std::map<std::string, source_position> positions;
 
   /// "vm.toml:3: " for a key that was set, "vm.toml: " otherwise: the prefix
@@ -55,6 +70,9 @@ struct vm_config {
 };
 
 inline constexpr unsigned min_memory_mib = 16;
+/// virtio-mmio devices take ISA interrupt lines 5-15: eleven in all, shared
+/// by disks, the rng and the console.
+inline constexpr std::size_t max_virtio_devices = 11;
 inline constexpr std::uint64_t max_memory_mib = std::uint64_t{1} << 20;  // 1 TiB
 
 /// Reads and validates a vm.toml. Relative paths are relative to the file's

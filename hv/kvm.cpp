@@ -33,6 +33,8 @@ constexpr required_capability required_capabilities[] = {
   {KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR"},
   {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
   {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+  {KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
+  {KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
 };
 
 result<std::vector<kvm_cpuid_entry2>> query_supported_cpuid(int fd) {

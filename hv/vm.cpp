@@ -43,4 +43,23 @@ result<void> vm::set_irq_line(std::uint32_t line, bool high) const {
   return {};
 }
 
+result<void> vm::add_ioeventfd(std::uint64_t address, std::uint32_t length, std::uint64_t value, int fd) const {
+  kvm_ioeventfd request{};
+  request.addr = address;
+  request.len = length;
+  request.datamatch = value;
+  request.fd = fd;
+  request.flags = KVM_IOEVENTFD_FLAG_DATAMATCH;
+  if (auto r = kvm_ioctl(this->fd(), KVM_IOEVENTFD, &request, "KVM_IOEVENTFD"); !r) return r.error();
+  return {};
+}
+
+result<void> vm::add_irqfd(std::uint32_t line, int fd) const {
+  kvm_irqfd request{};
+  request.fd = static_cast<std::uint32_t>(fd);
+  request.gsi = line;
+  if (auto r = kvm_ioctl(this->fd(), KVM_IRQFD, &request, "KVM_IRQFD"); !r) return r.error();
+  return {};
+}
+
 }  // namespace smvm::hv

@@ -21,6 +21,11 @@ class vm {
   result<void> map_memory(const guest_memory& memory);
   /// Drives an interrupt line of the in-kernel irqchip (KVM_IRQ_LINE).
   result<void> set_irq_line(std::uint32_t line, bool high) const;
+  /// KVM_IOEVENTFD: a guest write of `value` (`length` bytes) to MMIO
+  /// `address` signals `fd` inside KVM, with no exit to userspace.
+  result<void> add_ioeventfd(std::uint64_t address, std::uint32_t length, std::uint64_t value, int fd) const;
+  /// KVM_IRQFD: a write to `fd` pulses interrupt line `line` inside KVM.
+  result<void> add_irqfd(std::uint32_t line, int fd) const;
 
   int fd() const { return fd_.get(); }
 

@@ -11,7 +11,7 @@ run() {
   local input=""
   if [[ $1 == --stdin ]]; then input=$2; shift 2; fi
   set +e
-  printf '%s' "$input" | timeout --preserve-status "${TEST_TIMEOUT:-300}" "$@" >"$work/out" 2>"$work/err"
+  printf '%s' "$input" | timeout -k 10 --preserve-status "${TEST_TIMEOUT:-120}" "$@" >"$work/out" 2>"$work/err"
   rc=$?
   set -e
   out=$(cat "$work/out"); err=$(cat "$work/err")

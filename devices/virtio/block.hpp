@@ -35,6 +35,7 @@ class block final : public device_model {
   /// Serves every pending request (the I/O blocks). True when the driver
   /// wants an interrupt; an error when the driver broke the queue's rules.
   result<bool> process();
+  result<bool> process_queue(std::uint16_t) override { return process(); }
 
   std::uint64_t capacity_sectors() const { return capacity_; }
 

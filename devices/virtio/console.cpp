@@ -1,8 +1,14 @@
 #include "devices/virtio/console.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace smvm::devices::virtio {
+
+console::console(const memory_view& memory, output_fn output) : memory_(memory), output_(std::move(output)) {
+  const std::uint32_t max_ports = 1;
+  std::memcpy(config_.data() + 4, &max_ports, 4);
+}
 
 result<void> console::activate(std::uint64_t features, const std::vector<queue_config>& queues) {
   const bool event_idx = features & feature::ring_event_idx;
@@ -10,14 +16,43 @@ result<void> console::activate(std::uint64_t features, const std::vector<queue_c
   if (!rx) return rx.error();
   auto tx = queue::create_live(memory_, queues, transmit_queue, event_idx, "virtio-console transmitq");
   if (!tx) return tx.error();
+  std::optional<queue> control_rx, control_tx;
+  const bool multiport = features & console_feature::multiport;
+  if (multiport) {
+    auto crx = queue::create_live(memory_, queues, control_receive_queue, event_idx, "virtio-console control receiveq");
+    if (!crx) return crx.error();
+    auto ctx = queue::create_live(memory_, queues, control_transmit_queue, event_idx, "virtio-console control transmitq");
+    if (!ctx) return ctx.error();
+    control_rx = std::move(*crx);
+    control_tx = std::move(*ctx);
+  }
   rx_ = std::move(*rx);
   tx_ = std::move(*tx);
+  std::lock_guard lock(control_mutex_);
+  control_rx_ = std::move(control_rx);
+  control_tx_ = std::move(control_tx);
+  outgoing_.clear();
+  // Without control messages there is no handshake to wait for.
+  connected_ = !multiport;
   return {};
 }
 
 void console::reset() {
   rx_.reset();
   tx_.reset();
+  std::lock_guard lock(control_mutex_);
+  control_rx_.reset();
+  control_tx_.reset();
+  outgoing_.clear();
+  connected_ = false;
+}
+
+result<bool> console::process_queue(std::uint16_t index) {
+  switch (index) {
+    case receive_queue: return process_receive();
+    case transmit_queue: return process_transmit();
+    default: return process_control();
+  }
 }
 
 std::size_t console::receive(std::span<const std::uint8_t> bytes) {
@@ -28,7 +63,7 @@ std::size_t console::receive(std::span<const std::uint8_t> bytes) {
 }
 
 result<bool> console::process_receive() {
-  if (!rx_) return false;
+  if (!rx_ || !connected_) return false;
   bool used = false;
   while (!pending_.empty()) {
     auto next = rx_->pop();
@@ -55,6 +90,73 @@ result<bool> console::process_transmit() {
       if (!b.device_writable && output_) output_(b.bytes);
     return 0u;
   });
+}
+
+void console::handle(const console_control& m) {
+  if (m.id != 0 && m.event != console_event::device_ready) return;  // there is only port 0
+  switch (m.event) {
+    case console_event::device_ready:
+      if (m.value == 1) outgoing_.push_back({0, console_event::device_add, 1});
+      break;
+    case console_event::port_ready:
+      // Port 0 is the console, and the host side of it is always open.
+      if (m.value == 1) {
+        outgoing_.push_back({0, console_event::console_port, 1});
+        outgoing_.push_back({0, console_event::port_open, 1});
+      }
+      break;
+    case console_event::port_open:
+      connected_ = m.value == 1;
+      if (connected_) wakeups_ |= 1u << receive_queue;  // deliver what waited
+      break;
+    default: break;  // resize, names, removal: nothing to do for one console
+  }
+}
+
+result<bool> console::process_control() {
+  std::lock_guard lock(control_mutex_);
+  if (!control_tx_ || !control_rx_) return false;
+  auto sent = control_tx_->serve_all([this](const chain& c) -> result<std::uint32_t> {
+    console_control m;
+    std::array<std::uint8_t, sizeof m> bytes{};
+    std::size_t got = 0;
+    for (auto& b : c.buffers) {
+      if (b.device_writable) continue;
+      std::size_t n = std::min(b.bytes.size(), bytes.size() - got);
+      std::copy_n(b.bytes.begin(), n, bytes.begin() + static_cast<std::ptrdiff_t>(got));
+      got += n;
+    }
+    if (got < bytes.size()) return make_error("a control message of {} bytes, expected {}", got, bytes.size());
+    std::memcpy(&m, bytes.data(), sizeof m);
+    handle(m);
+    return 0u;
+  });
+  if (!sent) return sent.error();
+  auto answered = flush_control();
+  if (!answered) return answered.error();
+  return *sent || *answered;
+}
+
+result<bool> console::flush_control() {
+  bool used = false;
+  while (!outgoing_.empty()) {
+    auto next = control_rx_->pop();
+    if (!next) return next.error();
+    if (!*next) break;  // the guest has no buffer: the message waits for one
+    const console_control m = outgoing_.front();
+    std::uint32_t written = 0;
+    for (auto& b : (*next)->buffers) {
+      if (!b.device_writable || b.bytes.size() < sizeof m) continue;
+      std::memcpy(b.bytes.data(), &m, sizeof m);
+      written = sizeof m;
+      break;
+    }
+    if (written == 0) return make_error("a control receive buffer smaller than {} bytes", sizeof m);
+    outgoing_.pop_front();
+    if (auto r = control_rx_->push_used((*next)->head, written); !r) return r.error();
+    used = true;
+  }
+  return used && control_rx_->should_interrupt();
 }
 
 }  // namespace smvm::devices::virtio

@@ -2,49 +2,93 @@
 // virtio-console (virtio 1.2, section 5.3), one port: the guest's hvc0.
 // Queue 0 (receiveq) takes host input into device-writable buffers; queue 1
 // (transmitq) carries the guest's output in device-readable buffers.
+//
+// With VIRTIO_CONSOLE_F_MULTIPORT (queues 2 and 3 carry control messages)
+// the device learns when the guest has hooked port 0 up as its console:
+// Linux drops input that arrives on a port before that, so host input is
+// held until the guest's PORT_OPEN. A driver without MULTIPORT gets input
+// as soon as it offers buffers.
 
 #include "devices/memory_view.hpp"
 #include "devices/virtio/device_model.hpp"
 
 #include <array>
+#include <atomic>
 #include <deque>
 #include <functional>
+#include <mutex>
 #include <optional>
 
 namespace smvm::devices::virtio {
 
+namespace console_feature {
+inline constexpr std::uint64_t multiport = 1ull << 1;
+}
+
+/// struct virtio_console_control, and its events (virtio 1.2, 5.3.6.2).
+struct console_control {
+  std::uint32_t id = 0;     // port
+  std::uint16_t event = 0;
+  std::uint16_t value = 0;
+};
+static_assert(sizeof(console_control) == 8);
+namespace console_event {
+inline constexpr std::uint16_t device_ready = 0, device_add = 1, port_ready = 3, console_port = 4, port_open = 6;
+}
+
 class console final : public device_model {
  public:
   static constexpr std::uint32_t id = 3;
-  static constexpr std::uint16_t receive_queue = 0, transmit_queue = 1;
+  static constexpr std::uint16_t receive_queue = 0, transmit_queue = 1, control_receive_queue = 2,
+                                 control_transmit_queue = 3;
   /// Host input waiting beyond this is refused (receive() says how much fit).
   static constexpr std::size_t input_capacity = 64 * 1024;
   using output_fn = std::function<void(std::span<const std::uint8_t>)>;
 
-  console(const memory_view& memory, output_fn output) : memory_(memory), output_(std::move(output)) {}
+  console(const memory_view& memory, output_fn output);
 
   std::uint32_t device_id() const override { return id; }
-  std::uint64_t device_features() const override { return feature::ring_event_idx | feature::ring_indirect_desc; }
-  std::uint16_t queue_count() const override { return 2; }
-  /// cols, rows, max_nr_ports, emerg_wr: unused without F_SIZE/F_MULTIPORT.
+  std::uint64_t device_features() const override {
+    return feature::ring_event_idx | feature::ring_indirect_desc | console_feature::multiport;
+  }
+  std::uint16_t queue_count() const override { return 4; }
+  /// cols, rows (unused without F_SIZE), max_nr_ports = 1, emerg_wr.
   std::span<const std::uint8_t> config_space() const override { return config_; }
   result<void> activate(std::uint64_t features, const std::vector<queue_config>& queues) override;
   void reset() override;
+  result<bool> process_queue(std::uint16_t index) override;
+  std::uint32_t take_wakeups() override { return wakeups_.exchange(0); }
 
   /// Queues host input for the guest; returns how many bytes fit. Input
-  /// waits until the guest offers receive buffers, so none is lost.
+  /// waits until the guest's console is connected and offers buffers.
+  /// Called only by the receive queue's server.
   std::size_t receive(std::span<const std::uint8_t> bytes);
   /// Moves waiting input into the guest's receive buffers.
   result<bool> process_receive();
   /// Passes the guest's output on.
   result<bool> process_transmit();
+  /// Handles the guest's control messages and answers them.
+  result<bool> process_control();
+
+  bool connected() const { return connected_; }
 
  private:
+  /// Writes queued control messages into the guest's control buffers.
+  result<bool> flush_control();
+  void handle(const console_control& message);
+
   const memory_view& memory_;
   output_fn output_;
   std::array<std::uint8_t, 12> config_{};
   std::deque<std::uint8_t> pending_;
   std::optional<queue> rx_, tx_;
+  std::atomic<bool> connected_{false};
+  std::atomic<std::uint32_t> wakeups_{0};
+  // The two control queues are served by two workers; the answers to one go
+  // out on the other, so both go through this lock.
+  std::mutex control_mutex_;
+  std::optional<queue> control_rx_, control_tx_;
+  std::deque<console_control> outgoing_;
 };
 
 }  // namespace smvm::devices::virtio

@@ -32,6 +32,15 @@ class device_model {
   virtual result<void> activate(std::uint64_t features, const std::vector<queue_config>& queues) = 0;
   /// The driver wrote 0 to Status: forget everything activate() set up.
   virtual void reset() = 0;
+  /// Serves what the driver made available on queue `index` since the last
+  /// call. True when the driver wants an interrupt; an error when it broke
+  /// the queue's rules (the transport then needs a reset). Callers make sure
+  /// this never runs at the same time as activate() or reset().
+  virtual result<bool> process_queue(std::uint16_t index) = 0;
+  /// Queues (a bit each) that process_queue() found need serving though
+  /// the driver did not notify them (the console's receive queue, once the
+  /// guest connects). Reading clears them; safe from any thread.
+  virtual std::uint32_t take_wakeups() { return 0; }
 };
 
 }  // namespace smvm::devices::virtio

@@ -4,7 +4,7 @@
 
 namespace smvm::devices::virtio {
 
-mmio_transport::mmio_transport(device_model& device, notify_fn on_notify, irq_fn irq)
+mmio_transport::mmio_transport(device_model& device, notify_fn on_notify, std::shared_ptr<virtio::interrupt> irq)
     : device_(device),
       on_notify_(std::move(on_notify)),
       irq_(std::move(irq)),
@@ -55,7 +55,7 @@ std::uint32_t mmio_transport::read_register(std::uint64_t offset) {
       return device_features_sel_ < 2 ? static_cast<std::uint32_t>(offered_features_ >> (32 * device_features_sel_)) : 0;
     case mmio_reg::queue_num_max: return q ? max_queue_size : 0;
     case mmio_reg::queue_ready: return q && q->ready;
-    case mmio_reg::interrupt_status: return interrupt_status_;
+    case mmio_reg::interrupt_status: return irq_->status();
     case mmio_reg::status: return status_;
     case mmio_reg::shm_len_low:
     case mmio_reg::shm_len_high: return 0xffffffff;  // no shared-memory regions: length ~0
@@ -96,8 +96,7 @@ void mmio_transport::write_register(std::uint64_t offset, std::uint32_t value) {
         on_notify_(static_cast<std::uint16_t>(value));
       break;
     case mmio_reg::interrupt_ack:
-      interrupt_status_ &= ~value;
-      update_irq();
+      irq_->acknowledge(value);
       break;
     case mmio_reg::status: write_status(value); break;
     case mmio_reg::queue_desc_low: if (q) set_half(q->config.desc_table, false); break;
@@ -122,11 +121,8 @@ void mmio_transport::write_status(std::uint32_t value) {
   }
   if ((added & status_bit::driver_ok) && !(status_ & status_bit::features_ok)) added &= ~status_bit::driver_ok;
   status_ |= added & ~status_bit::needs_reset;
-  if (added & status_bit::driver_ok) {
-    std::vector<queue_config> live;
-    for (auto& q : queues_) live.push_back(q.ready ? q.config : queue_config{});
-    if (auto r = device_.activate(driver_features_, live); !r) set_needs_reset();
-  }
+  if (added & status_bit::driver_ok)
+    if (auto r = device_.activate(driver_features_, live_queues()); !r) set_needs_reset();
 }
 
 void mmio_transport::reset() {
@@ -134,33 +130,26 @@ void mmio_transport::reset() {
   driver_features_ = 0;
   device_features_sel_ = driver_features_sel_ = queue_sel_ = 0;
   status_ = 0;
-  interrupt_status_ = 0;
+  irq_->clear();
   for (auto& q : queues_) q = {};
-  update_irq();
 }
 
-void mmio_transport::signal_used_buffers() {
-  interrupt_status_ |= interrupt_bit::used_buffer;
-  update_irq();
+std::vector<queue_config> mmio_transport::live_queues() const {
+  std::vector<queue_config> live;
+  for (auto& q : queues_) live.push_back(q.ready ? q.config : queue_config{});
+  return live;
 }
+
+void mmio_transport::signal_used_buffers() { irq_->raise(interrupt_bit::used_buffer); }
 
 void mmio_transport::signal_config_change() {
   ++config_generation_;
-  interrupt_status_ |= interrupt_bit::config_change;
-  update_irq();
+  irq_->raise(interrupt_bit::config_change);
 }
 
 void mmio_transport::set_needs_reset() {
   status_ |= status_bit::needs_reset;
   if (status_ & status_bit::driver_ok) signal_config_change();
-}
-
-void mmio_transport::update_irq() {
-  bool high = interrupt_status_ != 0;
-  if (high != irq_high_) {
-    irq_high_ = high;
-    if (irq_) irq_(high);
-  }
 }
 
 }  // namespace smvm::devices::virtio

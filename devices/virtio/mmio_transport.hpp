@@ -4,19 +4,18 @@
 
 #include "devices/io_device.hpp"
 #include "devices/virtio/device_model.hpp"
+#include "devices/virtio/interrupt.hpp"
 
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 namespace smvm::devices::virtio {
 
 namespace status_bit {
 inline constexpr std::uint32_t acknowledge = 1, driver = 2, driver_ok = 4, features_ok = 8,
                                needs_reset = 64, failed = 128;
-}
-namespace interrupt_bit {
-inline constexpr std::uint32_t used_buffer = 1, config_change = 2;
 }
 namespace mmio_reg {
 inline constexpr std::uint64_t magic = 0x000, version = 0x004, device_id = 0x008, vendor_id = 0x00c,
@@ -36,14 +35,13 @@ class mmio_transport final : public io_device {
  public:
   static constexpr std::uint64_t window_size = 0x1000;
   using notify_fn = std::function<void(std::uint16_t queue)>;
-  using irq_fn = std::function<void(bool high)>;
-
-  mmio_transport(device_model& device, notify_fn on_notify, irq_fn irq);
+  mmio_transport(device_model& device, notify_fn on_notify, std::shared_ptr<virtio::interrupt> irq);
 
   std::uint64_t read(std::uint64_t offset, unsigned size) override;
   void write(std::uint64_t offset, unsigned size, std::uint64_t value) override;
 
-  /// The device used buffers: raise the used-buffer interrupt.
+  /// The device used buffers: raise the used-buffer interrupt. Queue
+  /// workers raise it through interrupt() directly, from their threads.
   void signal_used_buffers();
   /// The device's configuration changed (or it needs a reset).
   void signal_config_change();
@@ -53,6 +51,9 @@ class mmio_transport final : public io_device {
   std::uint32_t status() const { return status_; }
   std::uint64_t negotiated_features() const { return driver_features_; }
   bool active() const { return status_ & status_bit::driver_ok; }
+  const std::shared_ptr<virtio::interrupt>& interrupt() const { return irq_; }
+  /// The driver's view of the queues it set up (for a device's actor).
+  std::vector<queue_config> live_queues() const;
 
  private:
   struct queue_registers {
@@ -63,21 +64,18 @@ class mmio_transport final : public io_device {
   void write_register(std::uint64_t offset, std::uint32_t value);
   void write_status(std::uint32_t value);
   void reset();
-  void update_irq();
   queue_registers* selected_queue();
 
   device_model& device_;
   notify_fn on_notify_;
-  irq_fn irq_;
+  std::shared_ptr<virtio::interrupt> irq_;
   std::uint64_t offered_features_;
   std::uint64_t driver_features_ = 0;
   std::uint32_t device_features_sel_ = 0, driver_features_sel_ = 0;
   std::uint32_t queue_sel_ = 0;
   std::uint32_t status_ = 0;
-  std::uint32_t interrupt_status_ = 0;
   std::uint32_t config_generation_ = 0;
   std::vector<queue_registers> queues_;
-  bool irq_high_ = false;
 };
 
 }  // namespace smvm::devices::virtio

@@ -31,6 +31,7 @@ class rng final : public device_model {
   /// interrupt; an error when the driver broke the queue's rules (the
   /// transport then needs a reset).
   result<bool> process();
+  result<bool> process_queue(std::uint16_t) override { return process(); }
 
  private:
   const memory_view& memory_;

@@ -1,0 +1,28 @@
+#pragma once
+// Where the guest console's bytes go: stdout, a file, or nowhere. Shared by
+// whichever console device the VM has (the UART or virtio-console).
+
+#include "common/result.hpp"
+#include "config/vm_config.hpp"
+#include "hv/unique_fd.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+namespace smvm::actors {
+
+class console_sink {
+ public:
+  /// Opens the output file, if the console writes to one.
+  static result<std::shared_ptr<console_sink>> open(const config::console_section& console);
+  /// Writes everything; a closed pipe drops the rest (the guest keeps running).
+  void write(std::span<const std::uint8_t> bytes);
+
+ private:
+  console_sink() = default;
+  hv::unique_fd owned_;
+  int fd_ = -1;
+};
+
+}  // namespace smvm::actors

@@ -1,0 +1,143 @@
+#include "actors/virtio_device_actor.hpp"
+
+#include "actors/queue_worker.hpp"
+#include "devices/virtio/mmio_transport.hpp"
+
+#include <fmt/format.h>
+
+namespace smvm::actors {
+
+namespace {
+
+using devices::virtio::mmio_transport;
+namespace status_bit = devices::virtio::status_bit;
+
+/// How long a worker may take to finish its request before a reset.
+constexpr auto pause_deadline = std::chrono::seconds(30);
+
+struct virtio_device_state {
+  virtio_device_spec spec;
+  std::unique_ptr<mmio_transport> transport;
+  std::vector<queue_worker_actor> workers;
+  bool workers_running = false;
+  static inline const char* name = "virtio_device";
+};
+
+using device_pointer = device_actor::stateful_pointer<virtio_device_state>;
+
+/// Pauses every worker, then runs `then` once all are idle. The awaits hold
+/// back every other message meanwhile, so the guest sees nothing half done.
+void pause_workers(device_pointer self, std::function<void()> then) {
+  auto& s = self->state;
+  if (!s.workers_running || s.workers.empty()) return then();
+  s.workers_running = false;
+  auto left = std::make_shared<std::size_t>(s.workers.size());
+  auto done = [left, then = std::move(then)] {
+    if (--*left == 0) then();
+  };
+  for (auto& w : s.workers)
+    self->request(w, pause_deadline, pause_atom_v).await([done](bool) { done(); }, [done](caf::error&) { done(); });
+}
+
+void resume_workers(device_pointer self) {
+  auto& s = self->state;
+  s.workers_running = true;
+  for (auto& w : s.workers) self->send(w, resume_atom_v);
+}
+
+/// A Status write: a reset waits for the workers; DRIVER_OK starts them.
+caf::result<std::uint64_t> write_status(device_pointer self, std::uint32_t value) {
+  auto& s = self->state;
+  if (value == 0) {
+    auto promise = self->make_response_promise<std::uint64_t>();
+    pause_workers(self, [self, promise]() mutable {
+      self->state.transport->write(devices::virtio::mmio_reg::status, 4, 0);
+      promise.deliver(std::uint64_t{0});
+    });
+    return promise;
+  }
+  const bool was_live = s.transport->active();
+  s.transport->write(devices::virtio::mmio_reg::status, 4, value);
+  const bool live = s.transport->active() && !(s.transport->status() & status_bit::needs_reset);
+  if (!was_live && live) resume_workers(self);
+  return std::uint64_t{0};
+}
+
+void spawn_workers(device_pointer self, notify_reactor& reactor, const machine_actor& machine) {
+  auto& s = self->state;
+  auto interrupt = s.transport->interrupt();
+  for (std::uint16_t q = 0; q < s.spec.model->queue_count(); ++q) {
+    queue_worker_spec w;
+    w.model = s.spec.model;
+    w.queue = q;
+    w.irq = interrupt;
+    w.device = self->address();
+    if (s.spec.input_queue == q) w.input = s.spec.input;
+    w.blocking = s.spec.blocking;
+    auto worker = spawn_queue_worker(self->system(), std::move(w));
+    self->link_to(worker);  // the workers end with their device
+    s.workers.push_back(worker);
+    if (q < s.spec.notify_fds.size())
+      if (auto r = reactor.watch(std::move(s.spec.notify_fds[q]), worker, q); !r)
+        caf::anon_send(machine, guest_stop{125, true, fmt::format("{}: queue {}: {}", s.spec.name, q, r.error().message)});
+  }
+  s.spec.notify_fds.clear();
+}
+
+device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_device_spec spec, irq_actor irq,
+                                                   std::shared_ptr<notify_reactor> reactor, machine_actor machine) {
+  auto& s = self->state;
+  s.spec = std::move(spec);
+  auto interrupt = std::make_shared<devices::virtio::interrupt>(
+    [irq, line = s.spec.irq_line] { caf::anon_send(irq, irq_raise{line}); });
+  // A QueueNotify that traps (no ioeventfd matched it) takes the slow path.
+  s.transport = std::make_unique<mmio_transport>(
+    *s.spec.model,
+    [self](std::uint16_t q) {
+      if (q < self->state.workers.size()) self->send(self->state.workers[q], queue_notify{q});
+    },
+    interrupt);
+  spawn_workers(self, *reactor, machine);
+
+  return {
+    [self](const pio_exit&) -> std::uint64_t { return ~std::uint64_t{0}; },  // not on the port bus
+    [self](const mmio_exit& x) -> caf::result<std::uint64_t> {
+      auto& s = self->state;
+      const std::uint64_t offset = x.address - s.spec.base;
+      if (!x.is_write) return s.transport->read(offset, x.size);
+      if (offset == devices::virtio::mmio_reg::status && x.size == 4)
+        return write_status(self, static_cast<std::uint32_t>(x.data));
+      s.transport->write(offset, x.size, x.data);
+      return std::uint64_t{0};
+    },
+    [self](const console_input& x) {
+      auto& s = self->state;
+      if (s.spec.input_queue && *s.spec.input_queue < s.workers.size())
+        self->send(s.workers[*s.spec.input_queue], x);
+    },
+    [self](const queue_notify& x) {
+      if (x.queue < self->state.workers.size()) self->send(self->state.workers[x.queue], x);
+    },
+    [self](const queue_failed& x) {
+      auto& s = self->state;
+      fmt::print(stderr, "smvm: {}: queue {}: {}; the device needs a reset\n", s.spec.name, x.queue, x.description);
+      s.transport->set_needs_reset();
+    },
+    // Once every worker is idle, everything the guest handed over is done.
+    [self](sync_atom) -> caf::result<bool> {
+      auto promise = self->make_response_promise<bool>();
+      pause_workers(self, [promise]() mutable { promise.deliver(true); });
+      return promise;
+    },
+  };
+}
+
+}  // namespace
+
+device_actor spawn_virtio_device(caf::actor_system& system, virtio_device_spec spec, irq_actor irq,
+                                 std::shared_ptr<notify_reactor> reactor, machine_actor machine) {
+  return system.spawn(virtio_device_behavior, std::move(spec), std::move(irq), std::move(reactor),
+                      std::move(machine));
+}
+
+}  // namespace smvm::actors

@@ -1,0 +1,40 @@
+#pragma once
+// The actor of one virtio-mmio device: it owns the transport (register
+// window, feature negotiation, status) and its device model's control side,
+// and spawns one queue_worker per virtqueue for the data side.
+//
+// Register accesses arrive as mmio_exit. QueueNotify does not: KVM signals
+// the queue's ioeventfd and the notify reactor messages the worker. Before
+// a reset the actor pauses every worker and waits for each to say it is
+// idle, so the model is never reset under a request in flight.
+
+#include "actors/messages.hpp"
+#include "actors/notify_reactor.hpp"
+#include "devices/virtio/device_model.hpp"
+#include "hv/unique_fd.hpp"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace smvm::actors {
+
+struct virtio_device_spec {
+  std::string name;  // "virtio-blk disk[0]", for messages
+  std::shared_ptr<devices::virtio::device_model> model;
+  std::uint64_t base = 0;          // the register window's guest-physical address
+  std::uint32_t irq_line = 0;      // bound to an irqfd the irq actor owns
+  std::vector<hv::unique_fd> notify_fds;  // one ioeventfd per queue, in order
+  bool blocking = false;           // the backend blocks (disk I/O): workers get threads
+  /// Host input (console_input) goes to this queue's worker through `input`.
+  std::optional<std::uint16_t> input_queue;
+  std::function<std::size_t(std::span<const std::uint8_t>)> input;
+};
+
+device_actor spawn_virtio_device(caf::actor_system& system, virtio_device_spec spec, irq_actor irq,
+                                 std::shared_ptr<notify_reactor> reactor, machine_actor machine);
+
+}  // namespace smvm::actors
