@@ -79,8 +79,8 @@ class parser {
                           key.str(), key.str(), type_name(node));
       for (auto& [inner, value] : *node.as_table()) {
         if (!table->second.count(inner.str()))
-          return make_error("{}:{}: unknown key {}.{} (expected one of: {})", name_, value.source().begin.line,
-                            key.str(), inner.str(), join(table->second));
+          return make_error("{}:{}: unknown key {}.{} (expected {})", name_, value.source().begin.line, key.str(),
+                            inner.str(), table->second.empty() ? "none" : "one of: " + join(table->second));
         config_.positions[std::string(key.str()) + "." + std::string(inner.str())] =
           source_position{name_, value.source().begin.line};
       }

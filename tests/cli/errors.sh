@@ -45,6 +45,19 @@ toml '[boot]' 'kernel = "bzImage"' 'initrd = "gone.img"'
 run "$smvm" --config "$work/vm.toml"
 check "a missing initrd is named" '[[ $rc == 125 && $err == *"vm.toml:3: boot.initrd: $work/gone.img does not exist"* ]]'
 
+toml '[boot]' 'kernel = "bzImage"' '[[disk]]' 'path = "no-such-disk.img"'
+run "$smvm" --config "$work/vm.toml"
+check "a missing disk image is named with its line" \
+  '[[ $rc == 125 && $err == *"vm.toml:4: disk[0].path: $work/no-such-disk.img does not exist"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[disk]' 'path = "disk.img"'
+run "$smvm" --config "$work/vm.toml"
+check "[disk] instead of [[disk]] says how to write it" '[[ $rc == 125 && $err == *"write each disk as a [[disk]] section"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[console]' 'device = "vga"'
+run "$smvm" --config "$work/vm.toml"
+check "an unknown console device is refused" '[[ $rc == 125 && $err == *"vm.toml:4: console.device must be \"serial\" or \"virtio\""* ]]'
+
 toml '[boot' 'kernel = "bzImage"'
 run "$smvm" --config "$work/vm.toml"
 check "a TOML syntax error gives its line" '[[ $rc == 125 && $err == *"vm.toml:1: "* ]]'

@@ -149,4 +149,14 @@ run "$smvm" --config "$work/all.toml"
 check "a disk, the rng and the console together on two vCPUs" \
   '[[ $rc == 0 && $out == *"written by the guest"* && $out == *16* ]]'
 
+# --- a disk the device cannot serve is a configuration error ------------------
+head -c 1000 /dev/zero > "$work/odd.img"
+vm odd all <<'TOML'
+[[disk]]
+path = "odd.img"
+TOML
+run "$smvm" --config "$work/odd.toml"
+check "a disk image that is not whole sectors is refused with its line" \
+  '[[ $rc == 125 && $err == *"odd.toml:5: disk[0].path: "*"512"* ]]'
+
 finish

@@ -17,6 +17,7 @@ struct scratch {
     fs::create_directories(dir);
     std::ofstream(dir / "bzImage") << "kernel";
     std::ofstream(dir / "initrd.img") << "initrd";
+    std::ofstream(dir / "disk.img") << "";
   }
   ~scratch() { fs::remove_all(dir); }
   smvm::result<vm_config> parse(const std::string& text) { return parse_vm_config(text, "vm.toml", dir); }
@@ -54,6 +55,44 @@ TEST_CASE("vm.toml: every section is read") {
   CHECK(c->console.output_file == s.dir / "console.log");
 }
 
+TEST_CASE("vm.toml: disks, the rng and a virtio console") {
+  scratch s;
+  std::ofstream(s.dir / "disk.img") << "";
+  std::ofstream(s.dir / "data.img") << "";
+  auto c = s.parse(boot + "[console]\ndevice = \"virtio\"\n[rng]\n"
+                          "[[disk]]\npath = \"disk.img\"\n[[disk]]\npath = \"data.img\"\nread_only = true\n");
+  REQUIRE(c);
+  REQUIRE(c->disks.size() == 2);
+  CHECK(c->disks[0].path == s.dir / "disk.img");
+  CHECK_FALSE(c->disks[0].read_only);
+  CHECK(c->disks[1].path == s.dir / "data.img");
+  CHECK(c->disks[1].read_only);
+  CHECK(c->rng);
+  CHECK(c->console.device == console_device::virtio);
+  CHECK(c->where("disk[1].read_only") == "vm.toml:10: ");
+  CHECK(base_cmdline(*c).find("console=hvc0") != std::string::npos);
+}
+
+TEST_CASE("vm.toml: by default there are no virtio devices and the console is the UART") {
+  scratch s;
+  auto c = s.parse(boot);
+  REQUIRE(c);
+  CHECK(c->disks.empty());
+  CHECK_FALSE(c->rng);
+  CHECK(c->console.device == console_device::serial);
+  CHECK(base_cmdline(*c).find("console=ttyS0") != std::string::npos);
+}
+
+TEST_CASE("vm.toml: more virtio devices than interrupt lines are refused") {
+  scratch s;
+  std::ofstream(s.dir / "disk.img") << "";
+  std::string text = boot + "[rng]\n";
+  for (int i = 0; i < 11; ++i) text += "[[disk]]\npath = \"disk.img\"\n";
+  auto c = s.parse(text);
+  REQUIRE_FALSE(c);
+  CHECK_THAT(c.error().message, Catch::Contains("12 virtio devices (11 disks, the rng) is more than the 11"));
+}
+
 TEST_CASE("vm.toml: a path starting with ~ is under the home folder") {
   scratch s;
   const char* old = std::getenv("HOME");
@@ -85,6 +124,18 @@ TEST_CASE("vm.toml errors name the file, the line and what was expected") {
     bad{boot + "cmdline = 5\n", "vm.toml:3: boot.cmdline must be a string, got an integer"},
     bad{boot + "[console]\ninput = \"keyboard\"\n", "vm.toml:4: console.input must be \"stdin\" or \"none\""},
     bad{boot + "[console]\noutput = \"\"\n", "vm.toml:4: console.output must be"},
+    bad{boot + "[console]\ndevice = \"vga\"\n", "vm.toml:4: console.device must be \"serial\" or \"virtio\", got \"vga\""},
+    bad{boot + "[disk]\npath = \"disk.img\"\n", "vm.toml:3: disk must be a list of tables: write each disk as a [[disk]]"},
+    bad{boot + "[[disk]]\nread_only = true\n", "vm.toml:3: disk[0] has no path"},
+    bad{boot + "[[disk]]\npath = \"disk.img\"\n[[disk]]\npath = \"gone.img\"\n",
+        "vm.toml:6: disk[1].path: "},
+    bad{boot + "[[disk]]\npath = 3\n", "vm.toml:4: disk[0].path must be a string, got an integer"},
+    bad{boot + "[[disk]]\npath = \"disk.img\"\nread_only = \"yes\"\n",
+        "vm.toml:5: disk[0].read_only must be true or false, got a string"},
+    bad{boot + "[[disk]]\npath = \"disk.img\"\nformat = \"qcow2\"\n",
+        "vm.toml:5: unknown key disk[0].format (expected one of: path, read_only)"},
+    bad{boot + "[rng]\nsource = \"/dev/random\"\n", "vm.toml:4: unknown key rng.source (expected none)"},
+    bad{"rng = true\n" + boot, "vm.toml:1: rng must be a table"},
     bad{"[machine\nvcpus = 1\n", "vm.toml:1: "});
   auto c = s.parse(cases.text);
   REQUIRE_FALSE(c);
