@@ -6,6 +6,12 @@
 // as Firecracker does. A pulse while bits are still set is harmless: the
 // driver's handler reads the status, acknowledges it and then looks at every
 // queue, so nothing pushed before the acknowledgement goes unseen.
+//
+// Register writes do not wait for the device, so an acknowledgement can be
+// handled after a raise the driver has not read yet. Clearing the bits then
+// would leave that raise's interrupt reading 0, and the driver would never
+// look at the buffers (a lost completion). So an acknowledgement clears only
+// when nothing was raised since the driver's last read.
 
 #include <atomic>
 #include <cstdint>
@@ -24,15 +30,26 @@ class interrupt {
   explicit interrupt(pulse_fn pulse) : pulse_(std::move(pulse)) {}
 
   void raise(std::uint32_t bits) {
-    status_.fetch_or(bits, std::memory_order_acq_rel);
+    status_.fetch_or(bits);
+    raises_.fetch_add(1);
     if (pulse_) pulse_();
   }
-  void acknowledge(std::uint32_t bits) { status_.fetch_and(~bits, std::memory_order_acq_rel); }
-  void clear() { status_.store(0, std::memory_order_release); }
-  std::uint32_t status() const { return status_.load(std::memory_order_acquire); }
+  /// The driver reads InterruptStatus (the transport's thread only).
+  std::uint32_t read() {
+    seen_raises_ = raises_.load();
+    return status_.load();
+  }
+  /// The driver acknowledges what it read (the transport's thread only).
+  void acknowledge(std::uint32_t bits) {
+    if (raises_.load() == seen_raises_) status_.fetch_and(~bits);
+  }
+  void clear() { status_.store(0); }
+  std::uint32_t status() const { return status_.load(); }
 
  private:
   std::atomic<std::uint32_t> status_{0};
+  std::atomic<std::uint64_t> raises_{0};
+  std::uint64_t seen_raises_ = 0;
   pulse_fn pulse_;
 };
 

@@ -55,7 +55,7 @@ std::uint32_t mmio_transport::read_register(std::uint64_t offset) {
       return device_features_sel_ < 2 ? static_cast<std::uint32_t>(offered_features_ >> (32 * device_features_sel_)) : 0;
     case mmio_reg::queue_num_max: return q ? max_queue_size : 0;
     case mmio_reg::queue_ready: return q && q->ready;
-    case mmio_reg::interrupt_status: return irq_->status();
+    case mmio_reg::interrupt_status: return irq_->read();
     case mmio_reg::status: return status_;
     case mmio_reg::shm_len_low:
     case mmio_reg::shm_len_high: return 0xffffffff;  // no shared-memory regions: length ~0

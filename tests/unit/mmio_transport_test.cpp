@@ -224,3 +224,14 @@ TEST_CASE("virtio-mmio: a queue worker's raise from another thread shows in Inte
   CHECK(f.r(interrupt_status) == interrupt_bit::used_buffer);
   CHECK(f.pulses == 1);
 }
+
+TEST_CASE("virtio-mmio: an acknowledgement handled after a newer raise leaves the bit set") {
+  fixture f;
+  f.t.signal_used_buffers();
+  CHECK(f.r(interrupt_status) == interrupt_bit::used_buffer);  // the driver's handler reads...
+  f.t.interrupt()->raise(interrupt_bit::used_buffer);          // ...a worker completes more...
+  f.w(interrupt_ack, interrupt_bit::used_buffer);              // ...and the late ack must not hide it
+  CHECK(f.r(interrupt_status) == interrupt_bit::used_buffer);
+  f.w(interrupt_ack, interrupt_bit::used_buffer);              // read, then ack, with nothing between: cleared
+  CHECK(f.r(interrupt_status) == 0);
+}
