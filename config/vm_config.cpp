@@ -199,25 +199,34 @@ class parser {
     return {};
   }
 
+  /// A string key that names one of a few choices.
+  template <class Enum>
+  result<void> read_choice(const toml::table& root, const char* table, const char* key,
+                           std::initializer_list<std::pair<std::string_view, Enum>> choices, Enum& out) {
+    auto text = get<std::string>(root, table, key);
+    if (!text) return text.error();
+    if (!*text) return {};
+    std::string names;
+    for (auto& [name, value] : choices) {
+      if (**text == name) {
+        out = value;
+        return {};
+      }
+      names += fmt::format("{}\"{}\"", names.empty() ? "" : " or ", name);
+    }
+    const std::string dotted = fmt::format("{}.{}", table, key);
+    return make_error("{}{} must be {}, got \"{}\"", config_.where(dotted), dotted, names, **text);
+  }
+
   result<void> read_console(const toml::table& root) {
-    auto device = get<std::string>(root, "console", "device");
-    if (!device) return device.error();
-    if (*device) {
-      if (**device == "serial") config_.console.device = console_device::serial;
-      else if (**device == "virtio") config_.console.device = console_device::virtio;
-      else
-        return make_error("{}console.device must be \"serial\" or \"virtio\", got \"{}\"",
-                          config_.where("console.device"), **device);
-    }
-    auto input = get<std::string>(root, "console", "input");
-    if (!input) return input.error();
-    if (*input) {
-      if (**input == "stdin") config_.console.input = console_input::stdin_stream;
-      else if (**input == "none") config_.console.input = console_input::none;
-      else
-        return make_error("{}console.input must be \"stdin\" or \"none\", got \"{}\"",
-                          config_.where("console.input"), **input);
-    }
+    if (auto r = read_choice(root, "console", "device",
+                             {{"serial", console_device::serial}, {"virtio", console_device::virtio}},
+                             config_.console.device); !r)
+      return r;
+    if (auto r = read_choice(root, "console", "input",
+                             {{"stdin", console_input::stdin_stream}, {"none", console_input::none}},
+                             config_.console.input); !r)
+      return r;
     auto output = get<std::string>(root, "console", "output");
     if (!output) return output.error();
     if (*output) {

@@ -4,11 +4,7 @@
 # KVM works (tools/kvm-run does that): one nested guest boot runs them all.
 #   tests/e2e/boot.sh BUILD_DIR
 set -euo pipefail
-build=$(cd "$1" && pwd)
-root=$(cd "$(dirname "$0")/../.." && pwd)
-smvm=$build/smvm
-source "$root/tests/lib.sh"
-[[ -e /dev/kvm ]] || { echo "boot.sh: no /dev/kvm here; run it through tools/kvm-run" >&2; exit 125; }
+source "$(dirname "$0")/env.sh" "$1"
 
 # initramfs NAME <<< SCRIPT: a test guest whose init runs SCRIPT.
 initramfs() {

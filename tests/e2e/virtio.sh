@@ -4,11 +4,7 @@
 # virtio-console. Run through tools/kvm-run, like boot.sh.
 #   tests/e2e/virtio.sh BUILD_DIR
 set -euo pipefail
-build=$(cd "$1" && pwd)
-root=$(cd "$(dirname "$0")/../.." && pwd)
-smvm=$build/smvm
-source "$root/tests/lib.sh"
-[[ -e /dev/kvm ]] || { echo "virtio.sh: no /dev/kvm here; run it through tools/kvm-run" >&2; exit 125; }
+source "$(dirname "$0")/env.sh" "$1"
 export PATH=$PATH:/usr/sbin:/sbin
 
 # initramfs NAME <<< SCRIPT: a test guest whose init mounts /proc, /sys and
