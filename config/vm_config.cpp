@@ -186,7 +186,7 @@ class parser {
       auto text = path->value<std::string>();
       if (!text) return make_error("{}: {}.path must be a string, got {}", at(*path), name, type_name(*path));
       disk.path = expand_path(*text, base_);
-      if (!std::filesystem::is_regular_file(disk.path) && !std::filesystem::is_block_file(disk.path))
+      if (!std::filesystem::is_regular_file(disk.path))
         return make_error("{}: {}.path: {} does not exist or is not a file", at(*path), name, disk.path.string());
       if (const toml::node* ro = table.get("read_only")) {
         auto flag = ro->value<bool>();

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <memory>
 
@@ -13,17 +14,27 @@ namespace smvm::devices::virtio {
 
 namespace {
 
-/// preadv/pwritev over a request's buffers, all of it or an error.
+/// One preadv/pwritev for a request's buffers (a short transfer goes on
+/// where it stopped): all of it, or false.
 bool transfer(int fd, const std::vector<std::span<std::uint8_t>>& data, std::uint64_t offset, bool write) {
-  for (auto& span : data) {
-    std::size_t done = 0;
-    while (done < span.size()) {
-      ssize_t n = write ? ::pwrite(fd, span.data() + done, span.size() - done, static_cast<off_t>(offset))
-                        : ::pread(fd, span.data() + done, span.size() - done, static_cast<off_t>(offset));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      done += static_cast<std::size_t>(n);
-      offset += static_cast<std::uint64_t>(n);
+  std::vector<iovec> iov;
+  iov.reserve(data.size());
+  for (auto& span : data)
+    if (!span.empty()) iov.push_back({span.data(), span.size()});
+  std::size_t first = 0;
+  while (first < iov.size()) {
+    const int count = static_cast<int>(std::min<std::size_t>(iov.size() - first, IOV_MAX));
+    ssize_t n = write ? ::pwritev(fd, iov.data() + first, count, static_cast<off_t>(offset))
+                      : ::preadv(fd, iov.data() + first, count, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    offset += static_cast<std::uint64_t>(n);
+    for (auto left = static_cast<std::size_t>(n); left > 0;) {
+      const std::size_t step = std::min(left, iov[first].iov_len);
+      iov[first].iov_base = static_cast<std::uint8_t*>(iov[first].iov_base) + step;
+      iov[first].iov_len -= step;
+      left -= step;
+      if (iov[first].iov_len == 0) ++first;
     }
   }
   return true;
@@ -51,13 +62,17 @@ result<std::unique_ptr<block>> block::open(const memory_view& memory, const std:
 block::block(const memory_view& memory, int fd, std::uint64_t capacity, bool read_only, std::string id)
     : memory_(memory), fd_(fd), capacity_(capacity), read_only_(read_only) {
   std::memcpy(config_.data(), &capacity_, sizeof capacity_);
+  // seg_max: a request may have as many data buffers as a chain can hold
+  // (less the header and the status); without it Linux sends one each.
+  const std::uint32_t seg_max = max_queue_size - 2;
+  std::memcpy(config_.data() + 12, &seg_max, sizeof seg_max);
   std::memcpy(serial_.data(), id.data(), std::min(id.size(), serial_.size()));
 }
 
 block::~block() { ::close(fd_); }
 
 std::uint64_t block::device_features() const {
-  return feature::ring_event_idx | feature::ring_indirect_desc | block_feature::flush |
+  return feature::ring_event_idx | feature::ring_indirect_desc | block_feature::flush | block_feature::seg_max |
          (read_only_ ? block_feature::read_only : 0);
 }
 

@@ -14,7 +14,7 @@
 namespace smvm::devices::virtio {
 
 namespace block_feature {
-inline constexpr std::uint64_t read_only = 1ull << 5, flush = 1ull << 9;
+inline constexpr std::uint64_t seg_max = 1ull << 2, read_only = 1ull << 5, flush = 1ull << 9;
 }
 
 class block final : public device_model {
@@ -49,7 +49,7 @@ class block final : public device_model {
   std::uint64_t capacity_;
   bool read_only_;
   std::array<std::uint8_t, block_id_bytes> serial_{};
-  std::array<std::uint8_t, 8> config_{};  // capacity, in 512-byte sectors
+  std::array<std::uint8_t, 16> config_{};  // capacity (512-byte sectors), size_max, seg_max
   std::optional<queue> queue_;
 };
 

@@ -135,3 +135,17 @@ TEST_CASE("virtio-blk: a disk that is missing or not whole sectors is refused") 
   CHECK_THAT(b.error().message, Catch::Contains("not a whole number of 512-byte sectors"));
   fs::remove(odd);
 }
+
+TEST_CASE("virtio-blk: seg_max lets a request carry a chain's worth of data buffers") {
+  test::test_memory memory;
+  const std::string path = std::filesystem::temp_directory_path() / ("smvm-segmax-" + std::to_string(::getpid()));
+  { std::ofstream(path) << std::string(4096, '\0'); }
+  auto b = block::open(memory, path, false);
+  std::filesystem::remove(path);
+  REQUIRE(b);
+  CHECK((*b)->device_features() & block_feature::seg_max);
+  REQUIRE((*b)->config_space().size() >= 16);
+  std::uint32_t seg_max = 0;
+  std::memcpy(&seg_max, (*b)->config_space().data() + 12, 4);
+  CHECK(seg_max == max_queue_size - 2);
+}
