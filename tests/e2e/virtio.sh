@@ -10,7 +10,13 @@ export PATH=$PATH:/usr/sbin:/sbin
 # initramfs NAME <<< SCRIPT: a test guest whose init mounts /proc, /sys and
 # /dev, then runs SCRIPT.
 initramfs() {
-  { echo 'mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev'; cat; } > "$work/$1.sh"
+  { echo 'mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev'
+    # With a virtio console, Linux adds hvc0 from a workqueue (MULTIPORT), so
+    # init may start before it exists and get no console: wait and reopen it.
+    echo 'if grep -q console=hvc0 /proc/cmdline; then'
+    echo '  for i in $(seq 200); do [ -e /sys/class/tty/hvc0 ] && break; sleep 0.05; done'
+    echo '  exec </dev/hvc0 >/dev/hvc0 2>&1; fi'
+    cat; } > "$work/$1.sh"
   "$root/guest/mkinitramfs.sh" --init "$work/$1.sh" --exit-helper "$build/smvm-exit" --out "$work/$1.cpio.gz"
 }
 # vm NAME INITRD <<< TOML: $work/NAME.toml with the initrd and a quiet
