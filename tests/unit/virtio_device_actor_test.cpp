@@ -64,12 +64,14 @@ struct fixture {
     return c;
   }
   fixture() : system(configured(cfg)), self(system) {
-    irq = system.spawn([this](irq_actor::pointer) -> irq_actor::behavior_type {
+    // Function actors take an unused int: CAF 0.17 binds a reference to a
+    // null argument tuple when they take none (UBSan reports it).
+    irq = system.spawn([this](irq_actor::pointer, int) -> irq_actor::behavior_type {
       return {[](const irq_line&) {}, [this](const irq_raise& x) { if (x.line == 5) ++raises; }};
-    });
-    machine = system.spawn([](machine_actor::pointer) -> machine_actor::behavior_type {
+    }, 0);
+    machine = system.spawn([](machine_actor::pointer, int) -> machine_actor::behavior_type {
       return {[](run_atom) { return std::int32_t{0}; }, [](guest_stop&) {}};
-    });
+    }, 0);
     virtio_device_spec spec;
     spec.name = "test device";
     spec.model = model;

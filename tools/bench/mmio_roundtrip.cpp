@@ -57,12 +57,14 @@ int main(int argc, char** argv) {
   caf::actor_system system{cfg};
 
   no_memory memory;
-  auto irq = system.spawn([](irq_actor::pointer) -> irq_actor::behavior_type {
+  // Function actors take an unused int: CAF 0.17 binds a reference to a null
+  // argument tuple when they take none (UBSan reports it).
+  auto irq = system.spawn([](irq_actor::pointer, int) -> irq_actor::behavior_type {
     return {[](const irq_line&) {}, [](const irq_raise&) {}};
-  });
-  auto machine = system.spawn([](machine_actor::pointer) -> machine_actor::behavior_type {
+  }, 0);
+  auto machine = system.spawn([](machine_actor::pointer, int) -> machine_actor::behavior_type {
     return {[](run_atom) { return std::int32_t{0}; }, [](guest_stop&) {}};
-  });
+  }, 0);
   auto reactor = std::make_shared<notify_reactor>();
   virtio_device_spec spec;
   spec.name = "virtio-rng";
