@@ -39,6 +39,12 @@ void pause_workers(device_pointer self, std::function<void()> then) {
     self->request(w, pause_deadline, pause_atom_v).await([done](bool) { done(); }, [done](caf::error&) { done(); });
 }
 
+/// Passes a notification to queue `q`'s worker (queues the device lacks
+/// are ignored).
+void notify_worker(device_pointer self, std::uint16_t q) {
+  if (q < self->state.workers.size()) self->send(self->state.workers[q], queue_notify{q});
+}
+
 void resume_workers(device_pointer self) {
   auto& s = self->state;
   s.workers_running = true;
@@ -92,15 +98,11 @@ device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_d
     [irq, line = s.spec.irq_line] { caf::anon_send(irq, irq_raise{line}); });
   // A QueueNotify that traps (no ioeventfd matched it) takes the slow path.
   s.transport = std::make_unique<mmio_transport>(
-    *s.spec.model,
-    [self](std::uint16_t q) {
-      if (q < self->state.workers.size()) self->send(self->state.workers[q], queue_notify{q});
-    },
-    interrupt);
+    *s.spec.model, [self](std::uint16_t q) { notify_worker(self, q); }, interrupt);
   spawn_workers(self, *reactor, machine);
 
   return {
-    [self](const pio_exit&) -> std::uint64_t { return ~std::uint64_t{0}; },  // not on the port bus
+    [](const pio_exit&) -> std::uint64_t { return ~std::uint64_t{0}; },  // not on the port bus
     [self](const mmio_exit& x) -> caf::result<std::uint64_t> {
       auto& s = self->state;
       const std::uint64_t offset = x.address - s.spec.base;
@@ -115,9 +117,7 @@ device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_d
       if (s.spec.input_queue && *s.spec.input_queue < s.workers.size())
         self->send(s.workers[*s.spec.input_queue], x);
     },
-    [self](const queue_notify& x) {
-      if (x.queue < self->state.workers.size()) self->send(self->state.workers[x.queue], x);
-    },
+    [self](const queue_notify& x) { notify_worker(self, x.queue); },
     [self](const queue_failed& x) {
       auto& s = self->state;
       fmt::print(stderr, "smvm: {}: queue {}: {}; the device needs a reset\n", s.spec.name, x.queue, x.description);

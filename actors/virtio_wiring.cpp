@@ -36,6 +36,13 @@ result<void> wire(virtio_wiring& out, virtio_device_spec spec, const hv::vm& vm)
   return {};
 }
 
+/// Shares `model`, which reads guest memory through `memory`: the view
+/// lives as long as the model.
+std::shared_ptr<virtio::device_model> share(virtio::device_model* model,
+                                            const std::shared_ptr<const guest_memory_view>& memory) {
+  return {model, [memory](virtio::device_model* m) { delete m; }};
+}
+
 }  // namespace
 
 result<virtio_wiring> wire_virtio_devices(const config::vm_config& config, const hv::vm& vm,
@@ -50,22 +57,21 @@ result<virtio_wiring> wire_virtio_devices(const config::vm_config& config, const
     if (!model) return make_error("{}{}: {}", config.where(key), key, model.error().message);
     virtio_device_spec spec;
     spec.name = fmt::format("virtio-blk disk[{}]", i);
-    // The model reads guest memory through `memory`: keep it alive with it.
-    spec.model = std::shared_ptr<virtio::device_model>(model->release(), [memory](virtio::device_model* m) { delete m; });
+    spec.model = share(model->release(), memory);
     spec.blocking = true;
     if (auto r = wire(out, std::move(spec), vm); !r) return r.error();
   }
   if (config.rng) {
     virtio_device_spec spec;
     spec.name = "virtio-rng";
-    spec.model = std::shared_ptr<virtio::device_model>(new virtio::rng(*memory), [memory](virtio::device_model* m) { delete m; });
+    spec.model = share(new virtio::rng(*memory), memory);
     if (auto r = wire(out, std::move(spec), vm); !r) return r.error();
   }
   if (config.console.device == config::console_device::virtio) {
     auto* model = new virtio::console(*memory, [console](std::span<const std::uint8_t> bytes) { console->write(bytes); });
     virtio_device_spec spec;
     spec.name = "virtio-console";
-    spec.model = std::shared_ptr<virtio::device_model>(model, [memory](virtio::device_model* m) { delete m; });
+    spec.model = share(model, memory);
     spec.input_queue = virtio::console::receive_queue;
     spec.input = [model](std::span<const std::uint8_t> bytes) { return model->receive(bytes); };
     if (auto r = wire(out, std::move(spec), vm); !r) return r.error();

@@ -52,8 +52,6 @@ class mmio_transport final : public io_device {
   std::uint64_t negotiated_features() const { return driver_features_; }
   bool active() const { return status_ & status_bit::driver_ok; }
   const std::shared_ptr<virtio::interrupt>& interrupt() const { return irq_; }
-  /// The driver's view of the queues it set up (for a device's actor).
-  std::vector<queue_config> live_queues() const;
 
  private:
   struct queue_registers {
@@ -65,6 +63,8 @@ class mmio_transport final : public io_device {
   void write_status(std::uint32_t value);
   void reset();
   queue_registers* selected_queue();
+  /// The queues the driver made ready, as activate() takes them.
+  std::vector<queue_config> live_queues() const;
 
   device_model& device_;
   notify_fn on_notify_;
