@@ -1,5 +1,7 @@
 #include "actors/console_input.hpp"
 
+#include "common/stream_frames.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -8,12 +10,12 @@
 
 namespace smvm::actors {
 
-console_input_pump::console_input_pump(int fd, device_actor console) {
+console_input_pump::console_input_pump(int fd, device_actor console, bool framed, int gate) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return;  // without a wake pipe there is no input
   wake_read_ = hv::unique_fd(pipe_fds[0]);
   wake_write_ = hv::unique_fd(pipe_fds[1]);
-  thread_ = std::thread([this, fd, console = std::move(console)] { run(fd, console); });
+  thread_ = std::thread([this, fd, framed, gate, console = std::move(console)] { run(fd, console, framed, gate); });
 }
 
 console_input_pump::~console_input_pump() {
@@ -24,8 +26,16 @@ console_input_pump::~console_input_pump() {
   if (thread_.joinable()) thread_.join();
 }
 
-void console_input_pump::run(int fd, device_actor console) {
-  pollfd fds[2] = {{fd, POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
+void console_input_pump::run(int fd, device_actor console, bool framed, int gate) {
+  pollfd fds[2] = {{gate >= 0 ? gate : fd, POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
+  while (gate >= 0) {  // wait for the guest to be ready, or for the end
+    if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;
+    if (fds[1].revents) return;
+    if (fds[0].revents) {
+      fds[0].fd = fd;
+      gate = -1;
+    }
+  }
   std::uint8_t buffer[4096];
   for (;;) {
     if (::poll(fds, 2, -1) < 0) {
@@ -36,8 +46,13 @@ void console_input_pump::run(int fd, device_actor console) {
     if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     ssize_t n = ::read(fd, buffer, sizeof buffer);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) return;  // end of input: the guest simply gets no more
-    caf::anon_send(console, console_input{std::vector<std::uint8_t>(buffer, buffer + n)});
+    if (n <= 0) {  // end of input: a framed channel says so, a plain console simply gets no more
+      if (framed) caf::anon_send(console, console_input{encode_frame(SMVM_FRAME_STDIN_EOF)});
+      return;
+    }
+    std::span<const std::uint8_t> bytes(buffer, static_cast<std::size_t>(n));
+    caf::anon_send(console, console_input{framed ? encode_frame(SMVM_FRAME_STDIN, bytes)
+                                                 : std::vector<std::uint8_t>(bytes.begin(), bytes.end())});
   }
 }
 

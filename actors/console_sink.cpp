@@ -1,6 +1,7 @@
 #include "actors/console_sink.hpp"
 
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,9 +22,26 @@ result<std::shared_ptr<console_sink>> console_sink::open(const config::console_s
   return sink;
 }
 
+std::shared_ptr<console_sink> console_sink::workload_streams() {
+  std::shared_ptr<console_sink> sink(new console_sink());
+  sink->ready_ = hv::unique_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  sink->frames_ = std::make_unique<frame_decoder>(
+    [ready = sink->ready_.get()](std::uint8_t type, std::span<const std::uint8_t> payload) {
+      if (type == SMVM_FRAME_STDOUT) write_fd(STDOUT_FILENO, payload);
+      if (type == SMVM_FRAME_STDERR) write_fd(STDERR_FILENO, payload);
+      if (type == SMVM_FRAME_READY) ::eventfd_write(ready, 1);
+    });
+  return sink;
+}
+
 void console_sink::write(std::span<const std::uint8_t> bytes) {
-  while (fd_ >= 0 && !bytes.empty()) {
-    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+  if (frames_) return frames_->feed(bytes);
+  write_fd(fd_, bytes);
+}
+
+void console_sink::write_fd(int fd, std::span<const std::uint8_t> bytes) {
+  while (fd >= 0 && !bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;  // a closed pipe: the guest's output has nowhere to go
     bytes = bytes.subspan(static_cast<std::size_t>(n));

@@ -6,6 +6,7 @@
 #include "actors/notify_reactor.hpp"
 #include "actors/virtio_device_actor.hpp"
 #include "actors/vcpu_actor.hpp"
+#include "common/stream_frames.hpp"
 #include "devices/i8042.hpp"
 #include "devices/serial.hpp"
 #include "devices/status_port.hpp"
@@ -28,6 +29,7 @@ struct machine_state {
   std::size_t vcpus_running = 0;
   std::size_t devices_unsynced = 0;
   std::unique_ptr<console_input_pump> input;
+  device_actor console_device;  // where console input goes
   std::shared_ptr<notify_reactor> reactor;
   caf::typed_response_promise<std::int32_t> done;
   std::optional<guest_stop> outcome;
@@ -35,6 +37,9 @@ struct machine_state {
 };
 
 using machine_pointer = machine_actor::stateful_pointer<machine_state>;
+
+/// How long a workload has to end after smvm passed it a signal.
+constexpr auto workload_grace_period = std::chrono::seconds(10);
 
 void finish(machine_pointer self) {
   auto& s = self->state;
@@ -114,8 +119,10 @@ std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
     if (is_console) console = device;
   }
   s.parts.virtio.devices.clear();
+  s.console_device = console;
   if (s.console.input == config::console_input::stdin_stream)
-    s.input = std::make_unique<console_input_pump>(STDIN_FILENO, console);
+    s.input = std::make_unique<console_input_pump>(STDIN_FILENO, console, s.console.workload_streams,
+                                                   s.parts.channel ? s.parts.channel->ready_fd() : -1);
   return routes;
 }
 
@@ -146,6 +153,14 @@ machine_actor::behavior_type machine_behavior(machine_pointer self, machine_part
       return s.done;
     },
     [self](guest_stop& why) { stop(self, std::move(why)); },
+    [self](workload_signal sig) {
+      auto& s = self->state;
+      const guest_stop hard{128 + sig.number, false, fmt::format("stopped by signal {}", sig.number)};
+      if (!s.console.workload_streams || !s.console_device) return stop(self, hard);
+      const std::uint8_t number = static_cast<std::uint8_t>(sig.number);
+      self->send(s.console_device, console_input{encode_frame(SMVM_FRAME_SIGNAL, {&number, 1})});
+      self->delayed_send(self, workload_grace_period, hard);
+    },
   };
 }
 

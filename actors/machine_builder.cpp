@@ -41,6 +41,8 @@ result<machine_parts> build_machine(const config::vm_config& config) {
     auto bytes = read_file(*config.boot.initrd);
     if (!bytes) return make_error("{}boot.initrd: {}", config.where("boot.initrd"), bytes.error().message);
     initrd = std::move(*bytes);
+  } else {
+    initrd = config.boot.initrd_data;
   }
 
   auto kvm = hv::kvm::open();
@@ -66,7 +68,9 @@ result<machine_parts> build_machine(const config::vm_config& config) {
   if (!console) return make_error("{}console.output: {}", config.where("console.output"), console.error().message);
   parts.console = std::move(*console);
   auto view = std::make_shared<const guest_memory_view>(parts.memory);
-  auto virtio = wire_virtio_devices(config, *parts.vm, view, parts.console);
+  if (config.console.workload_streams) parts.channel = console_sink::workload_streams();
+  auto virtio_console = parts.channel ? parts.channel : parts.console;
+  auto virtio = wire_virtio_devices(config, *parts.vm, view, virtio_console);
   if (!virtio) return virtio.error();
   parts.virtio = std::move(*virtio);
 

@@ -30,6 +30,10 @@
 //                                                        KVM_RUN and terminates
 //   machine           sync_atom          device          bool, after every earlier
 //                                                        message was handled
+//   signal watcher    workload_signal    machine         none; the machine passes it
+//                                                        to the workload (smvm run)
+//                                                        and stops the VM if the
+//                                                        guest has not ended in 10 s
 //   run_vm            run_atom           machine         int: the exit status,
 //                                                        once the VM has ended
 
@@ -55,6 +59,11 @@ struct mmio_exit {
   std::uint8_t size = 0;  // 1, 2, 4 or 8
   bool is_write = false;
   std::uint64_t data = 0;
+};
+
+/// A signal smvm received, for the workload of a `smvm run` guest.
+struct workload_signal {
+  std::int32_t number = 0;
 };
 
 /// Host bytes for a console device to hand to the guest.
@@ -101,6 +110,11 @@ typename Inspector::result_type inspect(Inspector& f, mmio_exit& x) {
   return f(caf::meta::type_name("mmio_exit"), x.address, x.size, x.is_write, x.data);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, workload_signal& x) {
+  return f(caf::meta::type_name("workload_signal"), x.number);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, console_input& x) {
   return f(caf::meta::type_name("console_input"), x.bytes);
 }
@@ -131,6 +145,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(smvm, caf::first_custom_type_id)
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::pio_exit))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::mmio_exit))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::console_input))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::workload_signal))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::irq_line))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::guest_stop))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::queue_notify))
@@ -164,7 +179,7 @@ using irq_actor = caf::typed_actor<caf::reacts_to<irq_line>, caf::reacts_to<irq_
 
 /// The supervisor of one VM.
 using machine_actor = caf::typed_actor<caf::replies_to<run_atom>::with<std::int32_t>,
-                                       caf::reacts_to<guest_stop>>;
+                                       caf::reacts_to<guest_stop>, caf::reacts_to<workload_signal>>;
 
 /// The vcpu actor is a detached blocking actor (it sits in KVM_RUN), so it
 /// is untyped; it accepts `stop_atom` only.

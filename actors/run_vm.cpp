@@ -23,8 +23,10 @@ class stop_signal_watcher {
       timespec tick{0, 100'000'000};
       while (!done_) {
         int sig = sigtimedwait(&set, nullptr, &tick);
-        if (sig > 0)
-          caf::anon_send(machine, guest_stop{128 + sig, false, fmt::format("stopped by signal {}", sig)});
+        if (sig <= 0) continue;
+        // The first signal is the workload's to handle (smvm run); a second one stops the VM.
+        if (signals_++ == 0) caf::anon_send(machine, workload_signal{sig});
+        else caf::anon_send(machine, guest_stop{128 + sig, false, fmt::format("stopped by signal {}", sig)});
       }
     });
   }
@@ -42,6 +44,7 @@ class stop_signal_watcher {
 
  private:
   std::atomic<bool> done_{false};
+  unsigned signals_ = 0;
   std::thread thread_;
 };
 

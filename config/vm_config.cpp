@@ -265,7 +265,8 @@ std::filesystem::path default_kernel_path() {
 }
 
 std::string base_cmdline(const vm_config& config) {
-  const char* console = config.console.device == console_device::virtio ? "hvc0" : "ttyS0";
+  const bool hvc = config.console.device == console_device::virtio && !config.console.workload_streams;
+  const char* console = hvc ? "hvc0" : "ttyS0";
   return fmt::format("console={} reboot=k panic=-1", console);
 }
 

@@ -34,6 +34,8 @@ struct boot_section {
   std::filesystem::path kernel;                 // the default kernel if vm.toml names none
   std::optional<std::filesystem::path> initrd;
   std::string cmdline;                          // appended to smvm's own arguments
+  /// An initrd made in memory (smvm run's); used when `initrd` is unset.
+  std::vector<std::uint8_t> initrd_data;
 };
 
 enum class console_input { stdin_stream, none };
@@ -46,6 +48,10 @@ struct console_section {
   console_input input = console_input::stdin_stream;
   console_output output = console_output::stdout_stream;
   std::filesystem::path output_file;
+  /// smvm run: virtio-console carries the workload channel
+  /// (guest/stream_protocol.h) to smvm's stdin, stdout and stderr, and the
+  /// UART (ttyS0) the kernel's log to `output`. Not a vm.toml key.
+  bool workload_streams = false;
 };
 
 struct disk_section {

@@ -8,14 +8,14 @@ packages=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   # libraries
   libcaf-dev libfmt-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
-  libarchive-dev catch2
+  libarchive-dev catch2 libext2fs-dev libcurl4-openssl-dev libssl-dev
   # guest kernel build (linux-source-6.1) and initramfs
   linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio xz-utils zstd lz4
   busybox-static
   # nested-KVM harness: an L1 guest under QEMU TCG with Debian's kernel
   qemu-system-x86 linux-image-amd64 kmod
-  # tests
-  e2fsprogs
+  # tests: e2fsck and debugfs; OCI images built offline and a loopback registry
+  e2fsprogs umoci skopeo docker-registry curl
 )
 
 missing=()

@@ -62,4 +62,44 @@ toml '[boot' 'kernel = "bzImage"'
 run "$smvm" --config "$work/vm.toml"
 check "a TOML syntax error gives its line" '[[ $rc == 125 && $err == *"vm.toml:1: "* ]]'
 
+# smvm run, pull, images, rmi: errors before any VM, on an empty store.
+export SMVM_CACHE=$work/cache
+run "$smvm" run
+check "run without an image says so" '[[ $rc == 125 && $err == *"image is required"* ]]'
+
+run "$smvm" run --memory 12x busybox
+check "a bad --memory is named" '[[ $rc == 125 && $err == *"--memory 12x: expected a size such as 512m or 2g"* ]]'
+
+run "$smvm" run --cpus 0 busybox
+check "a bad --cpus is named" '[[ $rc == 125 && $err == *"--cpus 0: expected a number of vCPUs"* ]]'
+
+run "$smvm" run --bogus busybox
+check "an unknown run option is refused" '[[ $rc == 125 && $err == *"--bogus"* ]]'
+
+run "$smvm" run ./missing.tar
+check "a missing local image is named" '[[ $rc == 125 && $err == *"./missing.tar: no such file or folder"* ]]'
+
+run "$smvm" run Not/Lower
+check "a bad reference says why" '[[ $rc == 125 && $err == *"\"Not/Lower\" is not an image reference"* ]]'
+
+run "$smvm" pull 127.0.0.1:1/app:1
+check "an unreachable registry is named" '[[ $rc == 125 && $err == *"127.0.0.1:1/app:1"*"onnect"* ]]'
+
+printf 'not a tar' >"$work/bad.tar"
+run "$smvm" pull "$work/bad.tar"
+check "a file that is not an image archive is named" '[[ $rc == 125 && $err == *"bad.tar: not a readable tar archive"* ]]'
+
+mkdir -p "$work/not-a-layout"
+run "$smvm" pull "$work/not-a-layout"
+check "a folder that is not an OCI layout is named" '[[ $rc == 125 && $err == *"not an OCI image layout (no oci-layout file)"* ]]'
+
+run "$smvm" pull
+check "pull without a reference says so" '[[ $rc == 125 && $err == *"reference is required"* ]]'
+
+run "$smvm" images
+check "images on an empty store prints the header only" '[[ $rc == 0 && $out == "IMAGE"* && $(echo "$out" | wc -l) == 1 ]]'
+
+run "$smvm" rmi nothing-here
+check "rmi of an unknown image fails and says so" '[[ $rc == 1 && $err == *"no image nothing-here in the store"* ]]'
+
 finish

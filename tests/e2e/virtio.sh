@@ -14,7 +14,7 @@ initramfs() {
     # With a virtio console, Linux adds hvc0 from a workqueue (MULTIPORT), so
     # init may start before it exists and get no console: wait and reopen it.
     echo 'if grep -q console=hvc0 /proc/cmdline; then'
-    echo '  for i in $(seq 200); do [ -e /sys/class/tty/hvc0 ] && break; sleep 0.05; done'
+    echo '  for i in $(seq 600); do [ -e /sys/class/tty/hvc0 ] && break; sleep 0.05; done'
     echo '  exec </dev/hvc0 >/dev/hvc0 2>&1; fi'
     cat; } > "$work/$1.sh"
   "$root/guest/mkinitramfs.sh" --init "$work/$1.sh" --exit-helper "$build/smvm-exit" --out "$work/$1.cpio.gz"

@@ -70,7 +70,7 @@ struct fixture {
       return {[](const irq_line&) {}, [this](const irq_raise& x) { if (x.line == 5) ++raises; }};
     }, 0);
     machine = system.spawn([](machine_actor::pointer, int) -> machine_actor::behavior_type {
-      return {[](run_atom) { return std::int32_t{0}; }, [](guest_stop&) {}};
+      return {[](run_atom) { return std::int32_t{0}; }, [](guest_stop&) {}, [](workload_signal) {}};
     }, 0);
     virtio_device_spec spec;
     spec.name = "test device";

@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
     return {[](const irq_line&) {}, [](const irq_raise&) {}};
   }, 0);
   auto machine = system.spawn([](machine_actor::pointer, int) -> machine_actor::behavior_type {
-    return {[](run_atom) { return std::int32_t{0}; }, [](guest_stop&) {}};
+    return {[](run_atom) { return std::int32_t{0}; }, [](guest_stop&) {}, [](workload_signal) {}};
   }, 0);
   auto reactor = std::make_shared<notify_reactor>();
   virtio_device_spec spec;

@@ -1,36 +1,195 @@
-// smvm: run a microVM. A thin client of the smvm_core library.
+// smvm: run OCI and Docker images, or a vm.toml, as microVMs. A thin client
+// of the library (include/smvm/smvm.hpp, actors/run_vm.hpp).
 
 #include "actors/run_vm.hpp"
 #include "config/vm_config.hpp"
+#include "include/smvm/smvm.hpp"
+#include "tools/smvm/progress_line.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include <caf/config.hpp>
 
+#include <cmath>
+#include <set>
+
+namespace {
+
+constexpr int failure = smvm::actors::smvm_failure_status;
+
+/// Docker's sizes: a number of bytes, or with b, k, m or g.
+std::optional<std::uint64_t> parse_memory_mib(const std::string& text) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (...) {
+    return std::nullopt;
+  }
+  std::string unit = text.substr(used);
+  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!unit.empty() && unit.back() == 'b' && unit.size() == 2) unit.pop_back();
+  double bytes = 0;
+  if (unit.empty() || unit == "b") bytes = value;
+  else if (unit == "k") bytes = value * 1024;
+  else if (unit == "m") bytes = value * 1024 * 1024;
+  else if (unit == "g") bytes = value * 1024 * 1024 * 1024;
+  else return std::nullopt;
+  if (!(bytes > 0)) return std::nullopt;
+  return static_cast<std::uint64_t>(std::ceil(bytes / (1024 * 1024)));
+}
+
+/// `smvm run` options come before IMAGE; everything after IMAGE (or after
+/// `--`) is the command, options included, as with `docker run`.
+struct split_run {
+  std::vector<std::string> options;  // the run options and IMAGE, for CLI11
+  std::vector<std::string> command;
+};
+
+split_run split_run_args(const std::vector<std::string>& args) {
+  static const std::set<std::string> takes_value = {"-e", "--env", "--env-file", "-w", "--workdir", "-u", "--user",
+                                                    "--entrypoint", "--cpus", "-m", "--memory", "--kernel", "--kernel-log"};
+  split_run out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {  // `smvm run -- IMAGE CMD`: not an image yet
+      out.options.insert(out.options.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                         args.begin() + static_cast<std::ptrdiff_t>(std::min(i + 2, args.size())));
+      if (i + 2 < args.size()) out.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 2, args.end());
+      return out;
+    }
+    out.options.push_back(a);
+    if (a.size() > 1 && a[0] == '-') {
+      if (takes_value.count(a) && i + 1 < args.size()) out.options.push_back(args[++i]);
+      continue;
+    }
+    // IMAGE: the rest is the command; a leading `--` is only a separator.
+    std::size_t rest = i + 1;
+    if (rest < args.size() && args[rest] == "--") ++rest;
+    out.command.assign(args.begin() + static_cast<std::ptrdiff_t>(rest), args.end());
+    return out;
+  }
+  return out;
+}
+
+int run_command(const std::vector<std::string>& args) {
+  auto split = split_run_args(args);
+  CLI::App app{"Run IMAGE as a microVM: its Entrypoint and Cmd, or COMMAND", "smvm run"};
+  smvm::run_options options;
+  std::string entrypoint, cpus = "1", memory = "512m";
+  bool has_entrypoint = false;
+  app.add_option("image", options.image, "A docker-archive or OCI layout (folder or tar) path, or a registry reference")
+    ->required();
+  app.add_option("-e,--env", options.env, "Set NAME=value (or pass the host's NAME) in the workload's environment");
+  app.add_option("--env-file", options.env_files, "Read NAME=value lines from FILE")->type_name("FILE");
+  app.add_option("-w,--workdir", options.workdir, "Working folder inside the image (absolute)");
+  app.add_option("-u,--user", options.user, "User: name, uid, name:group or uid:gid");
+  app.add_option("--entrypoint", entrypoint, "Replace the image's Entrypoint (\"\" clears it)")
+    ->each([&](const std::string&) { has_entrypoint = true; });
+  app.add_option("--cpus", cpus, "vCPUs (fractions round up); default 1");
+  app.add_option("-m,--memory", memory, "Guest memory, e.g. 512m or 2g; default 512m");
+  app.add_flag("-i,--interactive", options.interactive, "Pass smvm's stdin to the workload");
+  app.add_option("--kernel", options.kernel, "Guest kernel (default: the cached one tools/build-kernel.sh builds)");
+  app.add_option("--kernel-log", options.kernel_log, "Write the guest kernel's log to FILE")->type_name("FILE");
+  app.footer("Options go before IMAGE; what follows IMAGE (or `--`) is the command.\n"
+             "Exit status: the workload's; 125 when smvm failed, 126/127 when the command cannot run.");
+  try {
+    std::vector<std::string> reversed(split.options.rbegin(), split.options.rend());
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : failure;
+  }
+  if (has_entrypoint) options.entrypoint = entrypoint;
+  options.command = split.command;
+  char* end = nullptr;
+  const double cpu_count = std::strtod(cpus.c_str(), &end);
+  if (cpus.empty() || *end || !(cpu_count > 0) || cpu_count > 254) {
+    fmt::print(stderr, "smvm run: --cpus {}: expected a number of vCPUs from 1 to 254\n", cpus);
+    return failure;
+  }
+  options.cpus = static_cast<unsigned>(std::ceil(cpu_count));
+  auto mib = parse_memory_mib(memory);
+  if (!mib) {
+    fmt::print(stderr, "smvm run: --memory {}: expected a size such as 512m or 2g\n", memory);
+    return failure;
+  }
+  options.memory_mib = *mib;
+  options.progress = smvm::cli::progress_line();
+  return smvm::run_image(options);
+}
+
+int pull_command(const std::string& reference) {
+  auto info = smvm::pull(reference, smvm::cli::progress_line());
+  if (!info) {
+    fmt::print(stderr, "smvm pull: {}\n", info.error().message);
+    return failure;
+  }
+  fmt::print("{}\n{}\n", info->name, info->id);
+  return 0;
+}
+
+int images_command() {
+  fmt::print("{:<60} {:<19} {:>10}\n", "IMAGE", "ID", "SIZE");
+  for (const auto& i : smvm::images())
+    fmt::print("{:<60} {:<19} {:>7.1f} MB\n", i.name, i.id.substr(7, 12), static_cast<double>(i.size) / 1e6);
+  return 0;
+}
+
+int rmi_command(const std::vector<std::string>& references) {
+  int status = 0;
+  for (const auto& r : references) {
+    if (auto done = smvm::remove_image(r); !done) {
+      fmt::print(stderr, "smvm rmi: {}\n", done.error().message);
+      status = 1;
+    } else {
+      fmt::print("removed {}\n", r);
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  CLI::App app{"smvm: run Linux microVMs under KVM", "smvm"};
+  if (argc >= 2 && std::string_view(argv[1]) == "run")
+    return run_command(std::vector<std::string>(argv + 2, argv + argc));
+
+  CLI::App app{"smvm: run OCI and Docker images, and Linux VMs, as KVM microVMs", "smvm"};
   std::string config_file;
   app.add_option("--config", config_file, "Boot the VM described in this vm.toml")->type_name("FILE");
   app.set_version_flag("--version", fmt::format("smvm {} (CAF {}.{}.{})", SMVM_VERSION, CAF_MAJOR_VERSION,
                                                 CAF_MINOR_VERSION, CAF_PATCH_VERSION));
+  app.add_subcommand("run", "Run an image: smvm run [OPTIONS] IMAGE [COMMAND...] (smvm run --help)");
+  std::string pull_ref;
+  auto* pull = app.add_subcommand("pull", "Fetch an image into the store and unpack its root disk");
+  pull->add_option("reference", pull_ref, "Registry reference, or a docker-archive or OCI layout path")->required();
+  auto* images = app.add_subcommand("images", "List the images in the store");
+  std::vector<std::string> rmi_refs;
+  auto* rmi = app.add_subcommand("rmi", "Remove images from the store");
+  rmi->add_option("reference", rmi_refs, "Image names as smvm images lists them")->required();
+  app.require_subcommand(0, 1);
   app.footer(
-    "Exit status: the guest's status (written to port 0xf4), 0 when the guest\n"
-    "reboots, 128+N when signal N stopped the VM, 125 when smvm itself failed.");
+    "Exit status: the guest's status (smvm run: the workload's; --config: written to port 0xf4),\n"
+    "0 when the guest reboots, 128+N when signal N stopped the VM, 125 when smvm itself failed.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
-    return rc == 0 ? 0 : smvm::actors::smvm_failure_status;
+    return rc == 0 ? 0 : failure;
   }
+  if (*pull) return pull_command(pull_ref);
+  if (*images) return images_command();
+  if (*rmi) return rmi_command(rmi_refs);
   if (config_file.empty()) {
-    fmt::print(stderr, "smvm: nothing to run: give --config FILE (see smvm --help)\n");
-    return smvm::actors::smvm_failure_status;
+    fmt::print(stderr, "smvm: nothing to run: give --config FILE or a command (see smvm --help)\n");
+    return failure;
   }
   auto config = smvm::config::load_vm_config(config_file);
   if (!config) {
     fmt::print(stderr, "smvm: {}\n", config.error().message);
-    return smvm::actors::smvm_failure_status;
+    return failure;
   }
   return smvm::actors::run_vm(*config);
 }

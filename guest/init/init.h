@@ -1,0 +1,42 @@
+/* smvm-init: PID 1 of a `smvm run` guest. */
+#ifndef SMVM_INIT_H
+#define SMVM_INIT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define MAX_ITEMS 4096
+
+struct run_spec {
+  char* argv[MAX_ITEMS + 1];
+  size_t argc;
+  char* env[MAX_ITEMS + 2]; /* room for a HOME init adds */
+  size_t envc;
+  const char* cwd;
+  const char* user;
+  int relay_stdin;
+};
+
+struct identity {
+  uid_t uid;
+  gid_t gid;
+  gid_t groups[64];
+  int ngroups;
+  char home[256];
+};
+
+/* spec.c: parses /smvm/run; returns 0 or -1 with a message in `why`. */
+int read_run_spec(struct run_spec* spec, char* why, size_t why_size);
+const char* spec_getenv(const struct run_spec* spec, const char* name);
+
+/* user.c: resolves `user` through the root's /etc/passwd and /etc/group. */
+int resolve_user(const char* user, struct identity* id, char* why, size_t why_size);
+
+/* relay.c: runs the workload with its stdio relayed over `channel` (hvc0);
+ * returns its exit status (128+N when signal N ended it). */
+int run_workload(int channel, const struct run_spec* spec, const struct identity* id);
+
+/* main.c: a message for the user, on stderr's frame when the channel is up. */
+void init_fail(const char* fmt, ...);
+
+#endif

@@ -1,0 +1,58 @@
+/* The run spec: what smvm decided to run (argv, env, cwd, user). */
+#include "init.h"
+
+#include "../stream_protocol.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int read_run_spec(struct run_spec* spec, char* why, size_t why_size) {
+  memset(spec, 0, sizeof *spec);
+  int fd = open(SMVM_RUN_SPEC_PATH, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    snprintf(why, why_size, "cannot open %s", SMVM_RUN_SPEC_PATH);
+    return -1;
+  }
+  size_t cap = 1 << 16, len = 0;
+  char* data = malloc(cap);
+  for (;;) {
+    if (len == cap) data = realloc(data, cap *= 2);
+    ssize_t n = read(fd, data + len, cap - len);
+    if (n <= 0) break;
+    len += (size_t)n;
+  }
+  close(fd);
+  size_t at = 0;
+  while (at < len) {
+    const char* key = data + at;
+    const char* key_end = memchr(key, 0, len - at);
+    if (!key_end) break;
+    at = (size_t)(key_end - data) + 1;
+    const char* value_end = at < len ? memchr(data + at, 0, len - at) : NULL;
+    if (!value_end) break;
+    char* value = data + at;
+    at = (size_t)(value_end - data) + 1;
+    if (!strcmp(key, "arg") && spec->argc < MAX_ITEMS) spec->argv[spec->argc++] = value;
+    else if (!strcmp(key, "env") && spec->envc < MAX_ITEMS) spec->env[spec->envc++] = value;
+    else if (!strcmp(key, "cwd")) spec->cwd = value;
+    else if (!strcmp(key, "user")) spec->user = value;
+    else if (!strcmp(key, "stdin")) spec->relay_stdin = !strcmp(value, "1");
+  }
+  if (spec->argc == 0) {
+    snprintf(why, why_size, "no command to run: the image has no Entrypoint or Cmd, and none was given");
+    return -1;
+  }
+  if (!spec->cwd || !*spec->cwd) spec->cwd = "/";
+  if (!spec->user) spec->user = "";
+  return 0;
+}
+
+const char* spec_getenv(const struct run_spec* spec, const char* name) {
+  size_t n = strlen(name);
+  for (size_t i = 0; i < spec->envc; ++i)
+    if (!strncmp(spec->env[i], name, n) && spec->env[i][n] == '=') return spec->env[i] + n + 1;
+  return NULL;
+}

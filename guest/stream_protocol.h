@@ -1,0 +1,37 @@
+/* The workload channel between smvm and its guest init: virtio-console
+ * port 0 (hvc0, raw mode) carries frames both ways, so the workload's
+ * stdout and stderr stay separate streams and stdin can end.
+ *
+ *   byte 0     type (below)
+ *   byte 1     0
+ *   bytes 2-3  payload length, little endian (at most 65535)
+ *   payload
+ *
+ * Shared by guest/init (C) and the host (common/stream_frames.hpp). */
+#ifndef SMVM_STREAM_PROTOCOL_H
+#define SMVM_STREAM_PROTOCOL_H
+
+enum smvm_frame_type {
+  SMVM_FRAME_STDOUT = 1,    /* guest -> host: workload stdout bytes */
+  SMVM_FRAME_STDERR = 2,    /* guest -> host: workload stderr bytes */
+  SMVM_FRAME_STDIN = 3,     /* host -> guest: bytes for the workload's stdin */
+  SMVM_FRAME_STDIN_EOF = 4, /* host -> guest: stdin has ended */
+  SMVM_FRAME_SIGNAL = 5,    /* host -> guest: one byte, a signal for the workload */
+  SMVM_FRAME_READY = 6,     /* guest -> host: the channel is in raw mode; input may flow */
+};
+
+#define SMVM_FRAME_HEADER_SIZE 4
+#define SMVM_FRAME_MAX_PAYLOAD 65535
+
+/* The run spec init reads from /smvm/run in its initramfs: records of
+ * "key" NUL "value" NUL. Keys: arg (repeated, argv in order), env
+ * (repeated, NAME=value), cwd, user ("", name, uid, name:group, uid:gid),
+ * stdin ("1": relay the host's stdin; otherwise /dev/null). */
+#define SMVM_RUN_SPEC_PATH "/smvm/run"
+
+/* Exit statuses init reports for its own failures, as Docker uses them. */
+#define SMVM_STATUS_INIT_FAILED 125
+#define SMVM_STATUS_NOT_EXECUTABLE 126
+#define SMVM_STATUS_NOT_FOUND 127
+
+#endif

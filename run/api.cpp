@@ -1,0 +1,110 @@
+// The library's front door (include/smvm/smvm.hpp): run, pull, images, rmi.
+
+#include "actors/run_vm.hpp"
+#include "image/manifest.hpp"
+#include "image/rootfs.hpp"
+#include "include/smvm/smvm.hpp"
+#include "run/image_resolver.hpp"
+#include "run/initramfs.hpp"
+#include "run/workload.hpp"
+
+#include <fmt/format.h>
+
+namespace smvm {
+
+namespace {
+
+/// An image in the store with its root disk built: what a VM boots.
+struct ready_image {
+  image::image_record record;
+  image::image_config config;
+  std::filesystem::path rootfs;
+};
+
+result<ready_image> prepare(image::store& images, const std::string& reference, const image::progress_fn& progress,
+                            bool pull) {
+  auto record = run::resolve_image(images, reference, progress, pull);
+  if (!record) return record.error();
+  auto rootfs = image::ensure_rootfs(images, *record, progress);
+  if (!rootfs) return rootfs.error();
+  auto text = images.read_blob(record->config_digest);
+  if (!text) return text.error();
+  auto config = image::parse_image_config(*text, record->name + ": config");
+  if (!config) return config.error();
+  return ready_image{std::move(*record), std::move(*config), std::move(*rootfs)};
+}
+
+result<config::vm_config> vm_for(const ready_image& image, const run_options& options) {
+  auto work = run::make_workload(image.config, options);
+  if (!work) return work.error();
+  auto initramfs = run::make_initramfs(run::init_binary(), run::encode_run_spec(*work));
+  if (!initramfs) return initramfs.error();
+  config::vm_config vm;
+  vm.source_file = "smvm run";
+  if (options.cpus < 1) return make_error("--cpus must be at least 1");
+  if (options.memory_mib < 64) return make_error("--memory must be at least 64 MiB, got {} MiB", options.memory_mib);
+  vm.machine.vcpus = options.cpus;
+  vm.machine.memory_mib = options.memory_mib;
+  vm.boot.kernel = options.kernel.empty() ? config::default_kernel_path() : options.kernel;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(vm.boot.kernel, ec))
+    return make_error("no guest kernel at {}: build it with tools/build-kernel.sh, or give --kernel",
+                      vm.boot.kernel.string());
+  vm.boot.initrd_data = std::move(*initramfs);
+  vm.boot.cmdline = "quiet";
+  vm.console.device = config::console_device::virtio;
+  vm.console.workload_streams = true;
+  vm.console.input = options.interactive ? config::console_input::stdin_stream : config::console_input::none;
+  if (options.kernel_log.empty()) {
+    vm.console.output = config::console_output::none;
+  } else {
+    vm.console.output = config::console_output::file;
+    vm.console.output_file = options.kernel_log;
+  }
+  vm.disks.push_back({image.rootfs, true});
+  return vm;
+}
+
+image_info info_of(const image::image_record& r) {
+  return {r.name, r.config_digest, r.size()};
+}
+
+}  // namespace
+
+int run_image(const run_options& options) {
+  image::store images(image::store::default_root());
+  auto image = prepare(images, options.image, options.progress, false);
+  if (!image) {
+    fmt::print(stderr, "smvm: {}\n", image.error().message);
+    return actors::smvm_failure_status;
+  }
+  auto vm = vm_for(*image, options);
+  if (!vm) {
+    fmt::print(stderr, "smvm: {}\n", vm.error().message);
+    return actors::smvm_failure_status;
+  }
+  return actors::run_vm(*vm);
+}
+
+result<image_info> pull(const std::string& reference, const image::progress_fn& progress) {
+  image::store images(image::store::default_root());
+  auto image = prepare(images, reference, progress, true);
+  if (!image) return image.error();
+  return info_of(image->record);
+}
+
+std::vector<image_info> images() {
+  image::store store(image::store::default_root());
+  std::vector<image_info> out;
+  for (const auto& r : store.list()) out.push_back(info_of(r));
+  return out;
+}
+
+result<void> remove_image(const std::string& reference) {
+  image::store images(image::store::default_root());
+  auto name = run::stored_name(images, reference);
+  if (!name) return name.error();
+  return images.remove(*name);
+}
+
+}  // namespace smvm
