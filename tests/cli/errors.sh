@@ -102,4 +102,23 @@ check "images on an empty store prints the header only" '[[ $rc == 0 && $out == 
 run "$smvm" rmi nothing-here
 check "rmi of an unknown image fails and says so" '[[ $rc == 1 && $err == *"no image nothing-here in the store"* ]]'
 
+run "$smvm" snapshot inspect "$work/no-snapshot"
+check "inspect of a missing snapshot names it" '[[ $rc == 125 && $err == *"$work/no-snapshot: cannot open the snapshot"* ]]'
+
+printf 'SMVMSN' >"$work/short.snap"
+run "$smvm" snapshot inspect "$work/short.snap"
+check "inspect of a truncated snapshot says truncated" '[[ $rc == 125 && $err == *"short.snap: truncated"* ]]'
+
+printf 'not a snapshot at all, just some text here\n' >"$work/text.snap"
+run "$smvm" snapshot inspect "$work/text.snap"
+check "inspect of a file that is not a snapshot says so" '[[ $rc == 125 && $err == *"not an smvm snapshot"* ]]'
+
+printf 'SMVMSNAP\x63\0\0\0\0\0\0\0' >"$work/future.snap"
+head -c 48 /dev/zero >>"$work/future.snap"
+run "$smvm" snapshot inspect "$work/future.snap"
+check "a snapshot from a newer format version is refused" '[[ $rc == 125 && $err == *"format version 99 is newer than this smvm reads"* ]]'
+
+run "$smvm" snapshot
+check "snapshot without a subcommand says what to give" '[[ $rc == 125 && $err == *"inspect"* ]]'
+
 finish

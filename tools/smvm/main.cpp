@@ -4,6 +4,7 @@
 #include "actors/run_vm.hpp"
 #include "config/vm_config.hpp"
 #include "include/smvm/smvm.hpp"
+#include "snapshot/snapshot_file.hpp"
 #include "tools/smvm/progress_line.hpp"
 
 #include <CLI/CLI.hpp>
@@ -150,6 +151,19 @@ int rmi_command(const std::vector<std::string>& references) {
   return status;
 }
 
+int snapshot_inspect_command(const std::string& path) {
+  auto snapshot = smvm::snapshot::read_snapshot_file(path);
+  if (!snapshot) {
+    fmt::print(stderr, "smvm snapshot inspect: {}\n", snapshot.error().message);
+    return failure;
+  }
+  fmt::print("{}: smvm snapshot, format version {}, {} bytes, {} sections (checksums verified)\n", path,
+             snapshot->version, snapshot->file_length, snapshot->table.size());
+  fmt::print("  {:<40} {:>10} {:>10}  {}\n", "SECTION", "OFFSET", "BYTES", "CRC-32");
+  for (const auto& e : snapshot->table) fmt::print("  {:<40} {:>10} {:>10}  {:08x}\n", e.name, e.offset, e.length, e.crc);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -169,6 +183,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> rmi_refs;
   auto* rmi = app.add_subcommand("rmi", "Remove images from the store");
   rmi->add_option("reference", rmi_refs, "Image names as smvm images lists them")->required();
+  auto* snapshot = app.add_subcommand("snapshot", "Work with snapshot files");
+  std::string inspect_path;
+  auto* inspect = snapshot->add_subcommand("inspect", "Print what a snapshot file holds, after checking it");
+  inspect->add_option("file", inspect_path, "The snapshot file")->required();
   app.require_subcommand(0, 1);
   app.footer(
     "Exit status: the guest's status (smvm run: the workload's; --config: written to port 0xf4),\n"
@@ -182,6 +200,11 @@ int main(int argc, char** argv) {
   if (*pull) return pull_command(pull_ref);
   if (*images) return images_command();
   if (*rmi) return rmi_command(rmi_refs);
+  if (*inspect) return snapshot_inspect_command(inspect_path);
+  if (*snapshot) {
+    fmt::print(stderr, "smvm snapshot: give a subcommand: inspect FILE (see smvm snapshot --help)\n");
+    return failure;
+  }
   if (config_file.empty()) {
     fmt::print(stderr, "smvm: nothing to run: give --config FILE or a command (see smvm --help)\n");
     return failure;
