@@ -10,6 +10,17 @@
 
 namespace smvm::devices {
 
+struct i8042_state {
+  std::uint8_t control = 0, output = 0;
+  bool output_full = false, expecting_control = false;
+
+  template <class Visitor, class Self>
+  static bool visit(Visitor& v, Self& s) {
+    return v.value("control", s.control) && v.value("output", s.output) && v.value("output_full", s.output_full) &&
+           v.value("expecting_control", s.expecting_control);
+  }
+};
+
 class i8042 final : public io_device {
  public:
   using reset_fn = std::function<void()>;
@@ -23,6 +34,14 @@ class i8042 final : public io_device {
 
   std::uint64_t read(std::uint64_t offset, unsigned size) override;
   void write(std::uint64_t offset, unsigned size, std::uint64_t value) override;
+
+  i8042_state save() const { return {control_, output_, output_full_, expecting_control_}; }
+  void restore(const i8042_state& s) {
+    control_ = s.control;
+    output_ = s.output;
+    output_full_ = s.output_full;
+    expecting_control_ = s.expecting_control;
+  }
 
  private:
   reset_fn on_reset_;

@@ -130,3 +130,43 @@ void serial::write(std::uint64_t offset, unsigned, std::uint64_t raw) {
 }
 
 }  // namespace smvm::devices
+
+namespace smvm::devices {
+
+serial_state serial::save() const {
+  serial_state s;
+  s.ier = ier_;
+  s.lcr = lcr_;
+  s.mcr = mcr_;
+  s.scr = scr_;
+  s.dll = dll_;
+  s.dlm = dlm_;
+  s.loopback_msr = loopback_msr_;
+  s.thr_empty_pending = thr_empty_pending_;
+  s.fifo_enabled = fifo_enabled_;
+  s.irq_high = irq_high_;
+  s.rx.assign(rx_.begin(), rx_.end());
+  s.wire.assign(wire_.begin(), wire_.end());
+  return s;
+}
+
+result<void> serial::restore(const serial_state& s) {
+  if (s.rx.size() > fifo_size) return make_error("serial: {} bytes in a receive FIFO of {}", s.rx.size(), fifo_size);
+  if (s.wire.size() > input_capacity)
+    return make_error("serial: {} bytes of waiting input, more than the {} it holds", s.wire.size(), input_capacity);
+  ier_ = s.ier;
+  lcr_ = s.lcr;
+  mcr_ = s.mcr;
+  scr_ = s.scr;
+  dll_ = s.dll;
+  dlm_ = s.dlm;
+  loopback_msr_ = s.loopback_msr;
+  thr_empty_pending_ = s.thr_empty_pending;
+  fifo_enabled_ = s.fifo_enabled;
+  irq_high_ = s.irq_high;
+  rx_.assign(s.rx.begin(), s.rx.end());
+  wire_.assign(s.wire.begin(), s.wire.end());
+  return {};
+}
+
+}  // namespace smvm::devices

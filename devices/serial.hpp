@@ -3,14 +3,31 @@
 // FIFO fed by the host, transmission that completes at once, and one
 // interrupt line whose level follows the enabled, pending interrupts.
 
+#include "common/result.hpp"
 #include "devices/io_device.hpp"
 
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <span>
+#include <vector>
 
 namespace smvm::devices {
+
+/// What a snapshot keeps of the UART: registers, FIFO and waiting input.
+struct serial_state {
+  std::uint8_t ier = 0, lcr = 0, mcr = 0, scr = 0, dll = 0, dlm = 0, loopback_msr = 0;
+  bool thr_empty_pending = false, fifo_enabled = false, irq_high = false;
+  std::vector<std::uint8_t> rx, wire;
+
+  template <class Visitor, class Self>
+  static bool visit(Visitor& v, Self& s) {
+    return v.value("ier", s.ier) && v.value("lcr", s.lcr) && v.value("mcr", s.mcr) && v.value("scr", s.scr) &&
+           v.value("dll", s.dll) && v.value("dlm", s.dlm) && v.value("loopback_msr", s.loopback_msr) &&
+           v.value("thr_empty_pending", s.thr_empty_pending) && v.value("fifo_enabled", s.fifo_enabled) &&
+           v.value("irq_high", s.irq_high) && v.list("rx", s.rx) && v.list("wire", s.wire);
+  }
+};
 
 class serial final : public io_device {
  public:
@@ -40,6 +57,12 @@ class serial final : public io_device {
   /// For the same reason a FIFO reset returns unread host bytes to the wire.
   std::size_t receive(std::span<const std::uint8_t> bytes);
   bool irq_level() const { return irq_high_; }
+
+  serial_state save() const;
+  /// Takes a saved state; a FIFO or input longer than the UART holds is an
+  /// error. The interrupt line is not driven: the irqchip's own state,
+  /// restored with the VM, already holds its level.
+  result<void> restore(const serial_state& state);
 
  private:
   void update_irq();

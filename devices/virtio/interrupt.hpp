@@ -44,6 +44,8 @@ class interrupt {
     if (raises_.load() == seen_raises_) status_.fetch_and(~bits);
   }
   void clear() { status_.store(0); }
+  /// Restoring a snapshot: the bits the driver had not acknowledged.
+  void restore(std::uint32_t bits) { status_.store(bits); }
   std::uint32_t status() const { return status_.load(); }
 
  private:

@@ -140,6 +140,48 @@ std::vector<queue_config> mmio_transport::live_queues() const {
   return live;
 }
 
+mmio_transport_state mmio_transport::save() const {
+  mmio_transport_state s;
+  s.driver_features = driver_features_;
+  s.device_features_sel = device_features_sel_;
+  s.driver_features_sel = driver_features_sel_;
+  s.queue_sel = queue_sel_;
+  s.status = status_;
+  s.config_generation = config_generation_;
+  s.interrupt_status = irq_->status();
+  for (const auto& q : queues_)
+    s.queues.push_back({q.config.desc_table, q.config.avail_ring, q.config.used_ring, q.config.size,
+                        static_cast<std::uint8_t>(q.ready ? 1 : 0)});
+  return s;
+}
+
+result<void> mmio_transport::restore(const mmio_transport_state& s) {
+  if (s.queues.size() != queues_.size())
+    return make_error("virtio device {}: {} queues saved, the device has {}", device_.device_id(), s.queues.size(),
+                      queues_.size());
+  if (s.driver_features & ~offered_features_)
+    return make_error("virtio device {}: features {:#x} saved, the device offers {:#x}", device_.device_id(),
+                      s.driver_features, offered_features_);
+  for (std::size_t i = 0; i < s.queues.size(); ++i) {
+    const auto size = s.queues[i].size;
+    if (size > max_queue_size || (size & (size - 1)) != 0 || s.queues[i].ready > 1)
+      return make_error("virtio device {}: queue {} has size {} and ready {}", device_.device_id(), i, size,
+                        s.queues[i].ready);
+  }
+  driver_features_ = s.driver_features;
+  device_features_sel_ = s.device_features_sel;
+  driver_features_sel_ = s.driver_features_sel;
+  queue_sel_ = s.queue_sel;
+  status_ = s.status;
+  config_generation_ = s.config_generation;
+  irq_->restore(s.interrupt_status);
+  for (std::size_t i = 0; i < s.queues.size(); ++i) {
+    const auto& q = s.queues[i];
+    queues_[i] = {{q.size, q.desc_table, q.avail_ring, q.used_ring}, q.ready == 1};
+  }
+  return {};
+}
+
 void mmio_transport::signal_used_buffers() { irq_->raise(interrupt_bit::used_buffer); }
 
 void mmio_transport::signal_config_change() {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 namespace smvm::devices::virtio {
 
@@ -30,6 +31,33 @@ inline constexpr std::uint64_t magic = 0x000, version = 0x004, device_id = 0x008
 }
 inline constexpr std::uint32_t mmio_magic = 0x74726976;  // "virt"
 inline constexpr std::uint32_t smvm_vendor_id = 0x4d564d53;  // "SMVM"
+
+/// One queue's registers as the driver programmed them; explicit padding so
+/// the snapshot holds no uninitialised bytes.
+struct mmio_queue_registers {
+  std::uint64_t desc_table = 0, avail_ring = 0, used_ring = 0;
+  std::uint16_t size = 0;
+  std::uint8_t ready = 0;
+  std::uint8_t padding[5] = {};
+};
+static_assert(sizeof(mmio_queue_registers) == 32);
+
+/// What a snapshot keeps of the transport. Queue cursors belong to the
+/// device's own state: the transport only knows what the driver wrote.
+struct mmio_transport_state {
+  std::uint64_t driver_features = 0;
+  std::uint32_t device_features_sel = 0, driver_features_sel = 0, queue_sel = 0, status = 0;
+  std::uint32_t config_generation = 0, interrupt_status = 0;
+  std::vector<mmio_queue_registers> queues;
+
+  template <class Visitor, class Self>
+  static bool visit(Visitor& v, Self& s) {
+    return v.value("driver_features", s.driver_features) && v.value("device_features_sel", s.device_features_sel) &&
+           v.value("driver_features_sel", s.driver_features_sel) && v.value("queue_sel", s.queue_sel) &&
+           v.value("status", s.status) && v.value("config_generation", s.config_generation) &&
+           v.value("interrupt_status", s.interrupt_status) && v.list("queues", s.queues);
+  }
+};
 
 class mmio_transport final : public io_device {
  public:
@@ -53,6 +81,15 @@ class mmio_transport final : public io_device {
   bool active() const { return status_ & status_bit::driver_ok; }
   const std::shared_ptr<virtio::interrupt>& interrupt() const { return irq_; }
 
+  mmio_transport_state save() const;
+  /// Takes saved registers without activating the device (its own state
+  /// brings its queues back). Refuses a state that this device could not
+  /// have reached: another queue count, a queue size it does not offer,
+  /// features it does not offer.
+  result<void> restore(const mmio_transport_state& state);
+  /// The queues the driver made ready, as activate() takes them.
+  std::vector<queue_config> live_queues() const;
+
  private:
   struct queue_registers {
     queue_config config;
@@ -63,8 +100,6 @@ class mmio_transport final : public io_device {
   void write_status(std::uint32_t value);
   void reset();
   queue_registers* selected_queue();
-  /// The queues the driver made ready, as activate() takes them.
-  std::vector<queue_config> live_queues() const;
 
   device_model& device_;
   notify_fn on_notify_;

@@ -47,6 +47,18 @@ struct queue_config {
   std::uint64_t desc_table = 0, avail_ring = 0, used_ring = 0;
 };
 
+/// Where the device stands in a queue's rings: what a snapshot keeps of a
+/// live queue besides the driver's configuration.
+struct queue_cursors {
+  std::uint16_t next_avail = 0, next_used = 0, signalled_used = 0;
+
+  template <class Visitor, class Self>
+  static bool visit(Visitor& v, Self& s) {
+    return v.value("next_avail", s.next_avail) && v.value("next_used", s.next_used) &&
+           v.value("signalled_used", s.signalled_used);
+  }
+};
+
 class queue {
  public:
   /// Checks the configuration (size, alignment, rings inside guest RAM).
@@ -89,6 +101,12 @@ class queue {
   std::uint16_t next_used() const { return next_used_; }
   /// For restoring a queue: where the device stood.
   void set_cursors(std::uint16_t next_avail, std::uint16_t next_used);
+  queue_cursors cursors() const { return {next_avail_, next_used_, signalled_used_}; }
+  void restore(const queue_cursors& c) {
+    next_avail_ = c.next_avail;
+    next_used_ = c.next_used;
+    signalled_used_ = c.signalled_used;
+  }
 
  private:
   queue(const memory_view& memory, queue_config config, bool event_idx)

@@ -187,3 +187,43 @@ TEST_CASE("bus: overlapping windows are refused") {
   CHECK_FALSE(b.add(0x0, 0, 4));
   CHECK(b.add(0x110, 0x10, 5));
 }
+
+TEST_CASE("serial: a saved UART restores registers, FIFO and waiting input") {
+  std::string out;
+  std::vector<bool> irq;
+  serial a([&](std::span<const std::uint8_t> b) { out.append(b.begin(), b.end()); },
+                    [&](bool high) { irq.push_back(high); });
+  a.write(uart::lcr, 1, 0x03);
+  a.write(uart::scr, 1, 0x5a);
+  a.write(uart::iir_fcr, 1, 0x01);  // FIFO on
+  a.write(uart::ier, 1, uart::ier_rx_available);
+  const std::string input = "hello, restored guest: more than sixteen bytes";
+  a.receive({reinterpret_cast<const std::uint8_t*>(input.data()), input.size()});
+
+  serial b([](std::span<const std::uint8_t>) {}, [](bool) {});
+  REQUIRE(b.restore(a.save()));
+  CHECK(b.read(uart::scr, 1) == 0x5a);
+  CHECK(b.read(uart::lcr, 1) == 0x03);
+  CHECK(b.irq_level() == a.irq_level());
+  std::string read;
+  while (b.read(uart::lsr, 1) & uart::lsr_data_ready)
+    read.push_back(static_cast<char>(b.read(uart::rbr_thr, 1)));
+  CHECK(read == input);
+}
+
+TEST_CASE("serial: a saved FIFO longer than a 16550A's is refused") {
+  serial s([](std::span<const std::uint8_t>) {}, [](bool) {});
+  auto state = s.save();
+  state.rx.assign(17, 'x');
+  CHECK_THAT(s.restore(state).error().message, Catch::Contains("17 bytes in a receive FIFO of 16"));
+}
+
+TEST_CASE("i8042: a saved controller restores its command byte") {
+  i8042 a([] {});
+  a.write(i8042::command_port, 1, kbc::cmd_write_control);
+  a.write(i8042::data_port, 1, 0x47);
+  i8042 b([] {});
+  b.restore(a.save());
+  b.write(i8042::command_port, 1, kbc::cmd_read_control);
+  CHECK(b.read(i8042::data_port, 1) == 0x47);
+}
