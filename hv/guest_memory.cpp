@@ -1,6 +1,7 @@
 #include "hv/guest_memory.hpp"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,7 +10,11 @@
 
 namespace smvm::hv {
 
-result<guest_memory> guest_memory::create(std::vector<memory_region> regions) {
+namespace {
+
+/// Sorts the regions, checks them, and lays them out one after another in
+/// the backing file; returns the total size.
+result<std::uint64_t> lay_out(std::vector<memory_region>& regions) {
   std::sort(regions.begin(), regions.end(),
             [](auto& a, auto& b) { return a.guest_address < b.guest_address; });
   std::uint64_t total = 0;
@@ -23,7 +28,15 @@ result<guest_memory> guest_memory::create(std::vector<memory_region> regions) {
     total += r.size;
   }
   if (total == 0) return make_error("guest memory is empty");
+  return total;
+}
 
+}  // namespace
+
+result<guest_memory> guest_memory::create(std::vector<memory_region> regions) {
+  auto laid_out = lay_out(regions);
+  if (!laid_out) return laid_out.error();
+  const std::uint64_t total = *laid_out;
   guest_memory m;
   m.fd_ = unique_fd(::memfd_create("smvm-guest-ram", MFD_CLOEXEC));
   if (!m.fd_.valid()) return make_error("memfd_create: {}", std::strerror(errno));
@@ -38,11 +51,31 @@ result<guest_memory> guest_memory::create(std::vector<memory_region> regions) {
   return m;
 }
 
+result<guest_memory> guest_memory::map_private(unique_fd file, std::vector<memory_region> regions) {
+  auto laid_out = lay_out(regions);
+  if (!laid_out) return laid_out.error();
+  const std::uint64_t total = *laid_out;
+  struct stat st {};
+  if (::fstat(file.get(), &st) != 0) return make_error("memory file: fstat: {}", std::strerror(errno));
+  if (static_cast<std::uint64_t>(st.st_size) != total)
+    return make_error("memory file holds {} bytes, the VM's memory is {}", st.st_size, total);
+  void* p = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, file.get(), 0);
+  if (p == MAP_FAILED) return make_error("cannot map the memory file ({} MiB): {}", total >> 20, std::strerror(errno));
+  guest_memory m;
+  m.fd_ = std::move(file);
+  m.base_ = static_cast<std::uint8_t*>(p);
+  m.total_ = total;
+  m.regions_ = std::move(regions);
+  m.private_ = true;
+  return m;
+}
+
 guest_memory::guest_memory(guest_memory&& other) noexcept
     : fd_(std::move(other.fd_)),
       base_(std::exchange(other.base_, nullptr)),
       total_(std::exchange(other.total_, 0)),
-      regions_(std::move(other.regions_)) {}
+      regions_(std::move(other.regions_)),
+      private_(other.private_) {}
 
 guest_memory& guest_memory::operator=(guest_memory&& other) noexcept {
   if (this != &other) {
@@ -51,6 +84,7 @@ guest_memory& guest_memory::operator=(guest_memory&& other) noexcept {
     base_ = std::exchange(other.base_, nullptr);
     total_ = std::exchange(other.total_, 0);
     regions_ = std::move(other.regions_);
+    private_ = other.private_;
   }
   return *this;
 }

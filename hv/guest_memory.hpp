@@ -25,6 +25,11 @@ class guest_memory {
  public:
   /// Creates RAM for the given guest-physical ranges, which must not overlap.
   static result<guest_memory> create(std::vector<memory_region> regions);
+  /// RAM restored from a snapshot's memory file, mapped MAP_PRIVATE: pages
+  /// load from the file on first touch, clones of one snapshot share them
+  /// in the page cache, and guest writes stay in this process. The file
+  /// must be exactly as large as the regions.
+  static result<guest_memory> map_private(unique_fd file, std::vector<memory_region> regions);
 
   guest_memory(guest_memory&&) noexcept;
   guest_memory& operator=(guest_memory&&) noexcept;
@@ -49,6 +54,8 @@ class guest_memory {
   std::uint8_t* host_base() const { return base_; }
   std::uint64_t total_size() const { return total_; }
   int fd() const { return fd_.get(); }
+  /// True for map_private(): the mapping, not fd(), holds the current bytes.
+  bool is_private() const { return private_; }
 
  private:
   guest_memory() = default;
@@ -56,6 +63,7 @@ class guest_memory {
   std::uint8_t* base_ = nullptr;
   std::uint64_t total_ = 0;
   std::vector<memory_region> regions_;
+  bool private_ = false;
 };
 
 }  // namespace smvm::hv
