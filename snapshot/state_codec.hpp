@@ -4,7 +4,7 @@
 // section's bytes and back. The decoder checks every size, so a section
 // from another layout is an error naming the field, never a bad read.
 
-#include "snapshot/byte_codec.hpp"
+#include "common/byte_codec.hpp"
 
 #include <optional>
 #include <type_traits>
@@ -33,6 +33,11 @@ class state_encoder {
     out_.put(static_cast<std::uint32_t>(sizeof(T)));
     out_.put_bytes({reinterpret_cast<const std::uint8_t*>(entries.data()), entries.size() * sizeof(T)});
     return true;
+  }
+  /// A state struct inside another: its own fields, in place.
+  template <class T>
+  bool nested(std::string_view, const T& inner) {
+    return T::visit(*this, inner);
   }
   byte_writer& out() { return out_; }
 
@@ -69,6 +74,10 @@ class state_decoder {
     entries.resize(bytes->size() / sizeof(T));
     if (!entries.empty()) std::memcpy(entries.data(), bytes->data(), bytes->size());
     return true;
+  }
+  template <class T>
+  bool nested(std::string_view, T& inner) {
+    return T::visit(*this, inner);
   }
   /// Records a check of the decoded values that failed ("queue size 5000").
   bool fail(smvm::error e) {

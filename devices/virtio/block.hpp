@@ -36,6 +36,7 @@ class block final : public device_model {
   /// wants an interrupt; an error when the driver broke the queue's rules.
   result<bool> process();
   result<bool> process_queue(std::uint16_t) override { return process(); }
+  std::vector<queue*> queues() override { return {queue_ ? &*queue_ : nullptr}; }
 
   std::uint64_t capacity_sectors() const { return capacity_; }
 

@@ -1,5 +1,7 @@
 #include "devices/virtio/console.hpp"
 
+#include "common/byte_codec.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -157,6 +159,45 @@ result<bool> console::flush_control() {
     used = true;
   }
   return used && control_rx_->should_interrupt();
+}
+
+std::vector<queue*> console::queues() {
+  auto slot = [](std::optional<queue>& q) { return q ? &*q : nullptr; };
+  return {slot(rx_), slot(tx_), slot(control_rx_), slot(control_tx_)};
+}
+
+std::vector<std::uint8_t> console::save_extra() const {
+  byte_writer out;
+  out.put_bool(connected_);
+  out.put_bytes(std::vector<std::uint8_t>(pending_.begin(), pending_.end()));
+  out.put(static_cast<std::uint32_t>(outgoing_.size()));
+  for (const auto& m : outgoing_) out.put_raw(m);
+  return std::move(out).take();
+}
+
+result<void> console::restore_extra(std::span<const std::uint8_t> bytes) {
+  byte_reader in(bytes, "virtio-console state");
+  auto connected = in.get_bool("connected");
+  if (!connected) return connected.error();
+  auto pending = in.get_bytes("waiting input");
+  if (!pending) return pending.error();
+  if (pending->size() > input_capacity)
+    return make_error("virtio-console state: {} bytes of waiting input, more than the {} it holds", pending->size(),
+                      input_capacity);
+  auto count = in.get<std::uint32_t>("control message count");
+  if (!count) return count.error();
+  std::deque<console_control> messages;
+  for (std::uint32_t i = 0; i < *count; ++i) {
+    console_control m;
+    if (auto r = in.get_raw("control message", m); !r) return r;
+    messages.push_back(m);
+  }
+  if (auto r = in.expect_end(); !r) return r;
+  connected_ = *connected;
+  pending_.assign(pending->begin(), pending->end());
+  std::lock_guard lock(control_mutex_);
+  outgoing_ = std::move(messages);
+  return {};
 }
 
 }  // namespace smvm::devices::virtio

@@ -58,6 +58,10 @@ class console final : public device_model {
   void reset() override;
   result<bool> process_queue(std::uint16_t index) override;
   std::uint32_t take_wakeups() override { return wakeups_.exchange(0); }
+  std::vector<queue*> queues() override;
+  /// Connected or not, input waiting for the guest, control messages not sent.
+  std::vector<std::uint8_t> save_extra() const override;
+  result<void> restore_extra(std::span<const std::uint8_t> bytes) override;
 
   /// Queues host input for the guest; returns how many bytes fit. Input
   /// waits until the guest's console is connected and offers buffers.

@@ -41,6 +41,19 @@ class device_model {
   /// the driver did not notify them (the console's receive queue, once the
   /// guest connects). Reading clears them; safe from any thread.
   virtual std::uint32_t take_wakeups() { return 0; }
+
+  /// The device's queues in queue order, nullptr where a queue is not live,
+  /// for a snapshot. Callers make sure no queue is being served.
+  virtual std::vector<queue*> queues() = 0;
+  /// State beyond the queues (the console's connection and waiting input),
+  /// as a snapshot section's bytes; most devices have none.
+  virtual std::vector<std::uint8_t> save_extra() const { return {}; }
+  /// Takes what save_extra() gave, after activate() and the queue cursors.
+  /// The bytes come from a file: check them.
+  virtual result<void> restore_extra(std::span<const std::uint8_t> bytes) {
+    if (!bytes.empty()) return make_error("virtio device {}: {} bytes of state it does not keep", device_id(), bytes.size());
+    return {};
+  }
 };
 
 }  // namespace smvm::devices::virtio

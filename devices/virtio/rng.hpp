@@ -32,6 +32,7 @@ class rng final : public device_model {
   /// transport then needs a reset).
   result<bool> process();
   result<bool> process_queue(std::uint16_t) override { return process(); }
+  std::vector<queue*> queues() override { return {queue_ ? &*queue_ : nullptr}; }
 
  private:
   const memory_view& memory_;

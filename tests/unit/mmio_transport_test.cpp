@@ -20,6 +20,7 @@ struct fake_device final : device_model {
   std::uint64_t device_features() const override { return feature::ring_event_idx | 1; }
   std::uint16_t queue_count() const override { return 2; }
   std::span<const std::uint8_t> config_space() const override { return config; }
+  std::vector<queue*> queues() override { return {nullptr, nullptr}; }
   void write_config(std::uint32_t offset, std::span<const std::uint8_t> bytes) override {
     std::copy(bytes.begin(), bytes.end(), config.begin() + offset);
   }

@@ -1,4 +1,4 @@
-#include "snapshot/byte_codec.hpp"
+#include "common/byte_codec.hpp"
 #include "snapshot/snapshot_file.hpp"
 #include "tests/unit/scratch_dir.hpp"
 
@@ -8,6 +8,8 @@
 #include <fstream>
 
 using namespace smvm::snapshot;
+using smvm::byte_reader;
+using smvm::byte_writer;
 
 namespace {
 

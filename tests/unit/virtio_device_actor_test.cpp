@@ -27,6 +27,7 @@ struct slow_device final : device_model {
   std::uint64_t device_features() const override { return 0; }
   std::uint16_t queue_count() const override { return 2; }
   std::span<const std::uint8_t> config_space() const override { return {}; }
+  std::vector<queue*> queues() override { return {nullptr, nullptr}; }
   result<void> activate(std::uint64_t, const std::vector<queue_config>&) override {
     if (busy) overlapped = true;
     ++activations;

@@ -1,7 +1,8 @@
 #pragma once
-// Little-endian encoding of a section's payload. The reader checks every
-// length against what is left: a snapshot file is input, and a field that
-// claims more bytes than its section holds is an error naming that field.
+// Little-endian encoding of saved state (a snapshot section's payload). The
+// reader checks every length against what is left: saved state is input,
+// and a field that claims more bytes than are left is an error naming it.
+// The reader keeps a view of the bytes: they must outlive it.
 
 #include "common/result.hpp"
 
@@ -13,7 +14,7 @@
 #include <type_traits>
 #include <vector>
 
-namespace smvm::snapshot {
+namespace smvm {
 
 class byte_writer {
  public:
@@ -85,4 +86,4 @@ class byte_reader {
   std::string what_;
 };
 
-}  // namespace smvm::snapshot
+}  // namespace smvm

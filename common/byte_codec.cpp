@@ -1,6 +1,6 @@
-#include "snapshot/byte_codec.hpp"
+#include "common/byte_codec.hpp"
 
-namespace smvm::snapshot {
+namespace smvm {
 
 void byte_writer::put_bytes(std::span<const std::uint8_t> bytes) {
   put(static_cast<std::uint32_t>(bytes.size()));
@@ -42,4 +42,4 @@ smvm::error byte_reader::truncated(std::string_view field, std::uint64_t wanted)
   return make_error("{}: {} needs {} bytes but only {} are left", what_, field, wanted, left());
 }
 
-}  // namespace smvm::snapshot
+}  // namespace smvm

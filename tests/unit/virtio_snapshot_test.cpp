@@ -1,0 +1,134 @@
+#include "devices/virtio/device_state.hpp"
+#include "devices/virtio/rng.hpp"
+#include "devices/virtio/console.hpp"
+#include "snapshot/state_codec.hpp"
+#include "test_memory.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace smvm;
+using namespace smvm::devices::virtio;
+
+namespace {
+
+using ram = test::test_memory;
+
+result<void> fill(std::span<std::uint8_t> out) {
+  for (auto& b : out) b = 0x5a;
+  return {};
+}
+
+/// A virtio-rng behind its transport, as a VM has it.
+struct rng_device {
+  rng model;
+  mmio_transport transport;
+  explicit rng_device(ram& m) : model(m, fill), transport(model, nullptr, std::make_shared<interrupt>(nullptr)) {}
+  void w(std::uint64_t reg, std::uint32_t v) { transport.write(reg, 4, v); }
+
+  /// The Linux driver's bring-up: features, one queue of 8, DRIVER_OK.
+  void bring_up() {
+    using namespace mmio_reg;
+    w(status, status_bit::acknowledge | status_bit::driver);
+    w(driver_features_sel, 1);
+    w(driver_features, 1);  // VERSION_1
+    w(status, status_bit::acknowledge | status_bit::driver | status_bit::features_ok);
+    w(queue_sel, 0);
+    w(queue_num, 8);
+    w(queue_desc_low, 0x1000);
+    w(queue_driver_low, 0x2000);
+    w(queue_device_low, 0x3000);
+    w(queue_ready, 1);
+    w(status, status_bit::acknowledge | status_bit::driver | status_bit::features_ok | status_bit::driver_ok);
+  }
+};
+
+void offer(ram& m, std::uint16_t index, std::uint64_t address, std::uint16_t avail) {
+  m.put<std::uint64_t>(0x1000 + 16 * index, address);
+  m.put<std::uint32_t>(0x1000 + 16 * index + 8, 16);
+  m.put<std::uint16_t>(0x1000 + 16 * index + 12, desc_flags::write);
+  m.put<std::uint16_t>(0x2000 + 4 + 2 * (avail % 8), index);
+  m.put<std::uint16_t>(0x2002, static_cast<std::uint16_t>(avail + 1));
+}
+
+}  // namespace
+
+TEST_CASE("a restored virtio device goes on from where its queue stood") {
+  ram m;
+  rng_device before(m);
+  before.bring_up();
+  REQUIRE(before.transport.active());
+  offer(m, 0, 0x4000, 0);
+  REQUIRE(before.model.process());
+  REQUIRE(m.get<std::uint16_t>(0x3002) == 1);
+
+  const auto bytes = snapshot::encode_state(save_virtio_device(before.transport, before.model));
+  auto state = snapshot::decode_state<virtio_device_state>(bytes, "section virtio.rng");
+  REQUIRE(state);
+
+  rng_device after(m);  // guest memory comes back with the snapshot
+  REQUIRE(restore_virtio_device(after.transport, after.model, *state));
+  CHECK(after.transport.active());
+  offer(m, 1, 0x5000, 1);
+  REQUIRE(after.model.process());
+  // Request 0 was not served again: the used ring moved on by one.
+  CHECK(m.get<std::uint16_t>(0x3002) == 2);
+  CHECK(m.get<std::uint16_t>(0x3000 + 4 + 8) == 1);  // used[1].id
+  CHECK(m.get<std::uint8_t>(0x5000) == 0x5a);
+}
+
+TEST_CASE("a device that was never started restores as never started") {
+  ram m;
+  rng_device before(m);
+  auto state = save_virtio_device(before.transport, before.model);
+  rng_device after(m);
+  REQUIRE(restore_virtio_device(after.transport, after.model, state));
+  CHECK_FALSE(after.transport.active());
+  CHECK(after.model.queues() == std::vector<queue*>{nullptr});
+}
+
+TEST_CASE("a saved device state that does not fit the device is refused") {
+  ram m;
+  rng_device before(m);
+  before.bring_up();
+  auto state = save_virtio_device(before.transport, before.model);
+
+  auto not_live = state;
+  not_live.queues[0].live = 0;
+  rng_device a(m);
+  auto r = restore_virtio_device(a.transport, a.model, not_live);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("queue 0 was not live but is live after activation"));
+
+  auto extra = state;
+  extra.extra = {1, 2, 3};
+  rng_device b(m);
+  r = restore_virtio_device(b.transport, b.model, extra);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("3 bytes of state it does not keep"));
+
+  auto outside = state;
+  outside.transport.queues[0].used_ring = 0xfffff000;  // outside the 64 KiB of RAM
+  rng_device c(m);
+  r = restore_virtio_device(c.transport, c.model, outside);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::Contains("restoring virtio device 4"));
+}
+
+TEST_CASE("the console's connection, waiting input and control messages survive a snapshot") {
+  ram m;
+  console a(m, [](std::span<const std::uint8_t>) {});
+  const std::string input = "typed before the snapshot";
+  a.receive({reinterpret_cast<const std::uint8_t*>(input.data()), input.size()});
+  const auto extra = a.save_extra();
+
+  console b(m, [](std::span<const std::uint8_t>) {});
+  REQUIRE(b.restore_extra(extra));
+  CHECK(b.save_extra() == extra);
+
+  auto cut = extra;
+  cut.pop_back();
+  CHECK_FALSE(b.restore_extra(cut));
+  auto huge = extra;
+  huge[1] = huge[2] = huge[3] = 0xff;  // the waiting input's length
+  CHECK_THAT(b.restore_extra(huge).error().message, Catch::Contains("virtio-console state"));
+}
