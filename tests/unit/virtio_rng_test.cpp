@@ -12,16 +12,9 @@ using namespace smvm::devices::virtio;
 namespace {
 
 using ram = test::test_memory;
+using test::offer_writable;
 
 const queue_config rings{8, 0x1000, 0x2000, 0x3000};
-
-void offer_writable(ram& m, std::uint16_t index, std::uint64_t address, std::uint32_t length, std::uint16_t avail) {
-  m.put<std::uint64_t>(0x1000 + 16 * index, address);
-  m.put<std::uint32_t>(0x1000 + 16 * index + 8, length);
-  m.put<std::uint16_t>(0x1000 + 16 * index + 12, desc_flags::write);
-  m.put<std::uint16_t>(0x2000 + 4 + 2 * (avail % 8), index);
-  m.put<std::uint16_t>(0x2002, static_cast<std::uint16_t>(avail + 1));
-}
 
 }  // namespace
 

@@ -42,14 +42,6 @@ struct rng_device {
   }
 };
 
-void offer(ram& m, std::uint16_t index, std::uint64_t address, std::uint16_t avail) {
-  m.put<std::uint64_t>(0x1000 + 16 * index, address);
-  m.put<std::uint32_t>(0x1000 + 16 * index + 8, 16);
-  m.put<std::uint16_t>(0x1000 + 16 * index + 12, desc_flags::write);
-  m.put<std::uint16_t>(0x2000 + 4 + 2 * (avail % 8), index);
-  m.put<std::uint16_t>(0x2002, static_cast<std::uint16_t>(avail + 1));
-}
-
 }  // namespace
 
 TEST_CASE("a restored virtio device goes on from where its queue stood") {
@@ -57,7 +49,7 @@ TEST_CASE("a restored virtio device goes on from where its queue stood") {
   rng_device before(m);
   before.bring_up();
   REQUIRE(before.transport.active());
-  offer(m, 0, 0x4000, 0);
+  test::offer_writable(m, 0, 0x4000, 16, 0);
   REQUIRE(before.model.process());
   REQUIRE(m.get<std::uint16_t>(0x3002) == 1);
 
@@ -68,7 +60,7 @@ TEST_CASE("a restored virtio device goes on from where its queue stood") {
   rng_device after(m);  // guest memory comes back with the snapshot
   REQUIRE(restore_virtio_device(after.transport, after.model, *state));
   CHECK(after.transport.active());
-  offer(m, 1, 0x5000, 1);
+  test::offer_writable(m, 1, 0x5000, 16, 1);
   REQUIRE(after.model.process());
   // Request 0 was not served again: the used ring moved on by one.
   CHECK(m.get<std::uint16_t>(0x3002) == 2);
