@@ -165,7 +165,7 @@ result<ext4_writer::inode_number> ext4_writer::add_file(const inode_meta& meta, 
   if (!ino) return ino;
   ext2_file_t file = nullptr;
   if (auto rc = ext2fs_file_open(s_->fs, *ino, EXT2_FILE_WRITE, &file)) return ext2_error("opening a new file", rc);
-  std::vector<std::uint8_t> buffer(1 << 20);
+  auto& buffer = copy_buffer_;
   std::uint64_t size = 0;
   result<void> outcome;
   for (;;) {

@@ -54,6 +54,9 @@ class ext4_writer {
   struct state;
   explicit ext4_writer(std::unique_ptr<state> s);
   std::unique_ptr<state> s_;
+  // One copy buffer for every file: a fresh 1 MiB per file costs an mmap,
+  // page faults and a memset each, which dominated unpacking many small files.
+  std::vector<std::uint8_t> copy_buffer_ = std::vector<std::uint8_t>(1 << 20);
 };
 
 }  // namespace smvm::image
