@@ -29,6 +29,13 @@ device_actor::behavior_type device_behavior(device_actor::stateful_pointer<devic
     [](const queue_failed&) { /* no queues here */ },
     [](const queue_notify&) {},
     [](sync_atom) { return true; },
+    // Register accesses come from vCPUs only, so with every vCPU frozen
+    // nothing changes this device until thaw: its state can be taken now.
+    [self](freeze_atom) {
+      auto& s = self->state.spec;
+      return saved_section{s.section, s.save ? s.save() : std::vector<std::uint8_t>{}};
+    },
+    [](thaw_atom) {},
   };
 }
 

@@ -8,6 +8,8 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
+#include <vector>
 
 namespace smvm::actors {
 
@@ -16,6 +18,10 @@ struct device_spec {
   std::uint64_t base = 0;  // where its window starts: accesses arrive as absolute addresses
   /// Where console_input goes (the UART's receive path); empty for others.
   std::function<void(std::span<const std::uint8_t>)> input;
+  /// Its snapshot section: the name (empty for a device without state), and
+  /// the device's state as bytes.
+  std::string section;
+  std::function<std::vector<std::uint8_t>()> save;
 };
 
 /// Spawns the actor that owns `spec.device`.

@@ -11,6 +11,7 @@
 #include "devices/serial.hpp"
 #include "devices/status_port.hpp"
 #include "devices/virtio/mmio_transport.hpp"
+#include "snapshot/state_codec.hpp"
 
 #include <unistd.h>
 
@@ -90,16 +91,18 @@ std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
     [irq = s.irq](bool high) { caf::anon_send(irq, irq_line{devices::serial::com1_irq, high}); });
   auto* uart_model = uart.get();
   auto serial = spawn_device(system, {std::move(uart), devices::serial::com1_base,
-                                      [uart_model](std::span<const std::uint8_t> b) { uart_model->receive(b); }});
+                                      [uart_model](std::span<const std::uint8_t> b) { uart_model->receive(b); },
+                                      "serial", [uart_model] { return snapshot::encode_state(uart_model->save()); }});
 
-  auto keyboard = spawn_device(
-    system, {std::make_unique<devices::i8042>([me] { caf::anon_send(me, guest_stop{0, false, "the guest rebooted"}); }),
-             devices::i8042::base, {}});
+  auto kbc = std::make_unique<devices::i8042>([me] { caf::anon_send(me, guest_stop{0, false, "the guest rebooted"}); });
+  auto* kbc_model = kbc.get();
+  auto keyboard = spawn_device(system, {std::move(kbc), devices::i8042::base, {}, "i8042",
+                                        [kbc_model] { return snapshot::encode_state(kbc_model->save()); }});
   auto status = spawn_device(
     system, {std::make_unique<devices::status_port>([me](std::uint8_t code) {
                caf::anon_send(me, guest_stop{code, false, fmt::format("the guest reported status {}", code)});
              }),
-             devices::status_port::port, {}});
+             devices::status_port::port, {}, {}, {}});  // no state: no section
 
   // Fixed, non-overlapping windows: adding them cannot fail.
   (void)routes->ports.add(devices::serial::com1_base, devices::serial::window_size, serial);
@@ -145,7 +148,7 @@ machine_actor::behavior_type machine_behavior(machine_pointer self, machine_part
       std::shared_ptr<const io_routes> routes = spawn_devices(self);
       auto me = caf::actor_cast<machine_actor>(self);
       for (auto& cpu : s.parts.vcpus) {
-        auto v = self->system().spawn<vcpu_actor, caf::detached>(cpu, routes, me);
+        auto v = self->system().spawn<vcpu_actor, caf::detached>(cpu, s.parts.saved_msrs, routes, me);
         self->monitor(v);
         s.vcpus.push_back(v);
         ++s.vcpus_running;

@@ -5,6 +5,7 @@
 #include "hv/x86/e820.hpp"
 #include "hv/x86/mptable.hpp"
 #include "hv/x86/vcpu_setup.hpp"
+#include "hv/x86/vcpu_state.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -90,6 +91,9 @@ result<machine_parts> build_machine(const config::vm_config& config) {
   auto entry = hv::x86::load_linux(*parts.memory, memory_bytes, boot);
   if (!entry) return make_error("{}machine.memory_mib: {}", config.where("machine.memory_mib"), entry.error().message);
 
+  auto msrs = hv::x86::saveable_msrs(*parts.kvm);
+  if (!msrs) return msrs.error();
+  parts.saved_msrs = std::make_shared<const std::vector<std::uint32_t>>(std::move(*msrs));
   for (unsigned id = 0; id < config.machine.vcpus; ++id) {
     auto cpu = hv::vcpu::create(*parts.kvm, *parts.vm, id);
     if (!cpu) return cpu.error();

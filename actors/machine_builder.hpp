@@ -22,6 +22,8 @@ struct machine_parts {
   std::shared_ptr<hv::vm> vm;
   std::shared_ptr<hv::guest_memory> memory;
   std::vector<std::shared_ptr<hv::vcpu>> vcpus;
+  /// The MSRs a vCPU's snapshot holds (KVM_GET_MSR_INDEX_LIST).
+  std::shared_ptr<const std::vector<std::uint32_t>> saved_msrs;
   std::shared_ptr<console_sink> console;  // the UART's
   std::shared_ptr<console_sink> channel;  // smvm run's workload channel (virtio-console), or null
   virtio_wiring virtio;  // registered with KVM, actors not yet spawned

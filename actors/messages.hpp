@@ -36,6 +36,16 @@
 //                                                        guest has not ended in 10 s
 //   run_vm            run_atom           machine         int: the exit status,
 //                                                        once the VM has ended
+//   snapshotter       freeze_atom        vcpu            saved_section: the vCPU's state,
+//                                                        once out of KVM_RUN with its
+//                                                        last exit completed; it then
+//                                                        waits for thaw or stop
+//   snapshotter       thaw_atom          vcpu            none; back into KVM_RUN
+//   snapshotter       freeze_atom        device          saved_section: the device's
+//                                                        state, once its workers are
+//                                                        idle; it then takes no
+//                                                        descriptors until thaw
+//   snapshotter       thaw_atom          device          none; it goes on
 
 #include <caf/all.hpp>
 
@@ -94,6 +104,13 @@ struct queue_failed {
   std::string description;
 };
 
+/// One part's state in a snapshot: the section name ("vcpu.0", "serial")
+/// and its bytes (snapshot/state_codec.hpp).
+struct saved_section {
+  std::string name;
+  std::vector<std::uint8_t> bytes;
+};
+
 /// Why a VM ends. `exit_status` becomes smvm's exit status.
 struct guest_stop {
   std::int32_t exit_status = 0;
@@ -135,6 +152,10 @@ typename Inspector::result_type inspect(Inspector& f, queue_failed& x) {
   return f(caf::meta::type_name("queue_failed"), x.queue, x.description);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, saved_section& x) {
+  return f(caf::meta::type_name("saved_section"), x.name, x.bytes);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, guest_stop& x) {
   return f(caf::meta::type_name("guest_stop"), x.exit_status, x.failure, x.description);
 }
@@ -151,11 +172,14 @@ CAF_ADD_TYPE_ID(smvm, (smvm::actors::guest_stop))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::queue_notify))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::irq_raise))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::queue_failed))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::saved_section))
 CAF_ADD_ATOM(smvm, smvm::actors, run_atom, "run")
 CAF_ADD_ATOM(smvm, smvm::actors, stop_atom, "stop")
 CAF_ADD_ATOM(smvm, smvm::actors, sync_atom, "sync")
 CAF_ADD_ATOM(smvm, smvm::actors, pause_atom, "pause")
 CAF_ADD_ATOM(smvm, smvm::actors, resume_atom, "resume")
+CAF_ADD_ATOM(smvm, smvm::actors, freeze_atom, "freeze")
+CAF_ADD_ATOM(smvm, smvm::actors, thaw_atom, "thaw")
 CAF_END_TYPE_ID_BLOCK(smvm)
 
 namespace smvm::actors {
@@ -166,7 +190,9 @@ using device_actor = caf::typed_actor<caf::replies_to<pio_exit>::with<std::uint6
                                       caf::reacts_to<console_input>,
                                       caf::reacts_to<queue_failed>,
                                       caf::reacts_to<queue_notify>,
-                                      caf::replies_to<sync_atom>::with<bool>>;
+                                      caf::replies_to<sync_atom>::with<bool>,
+                                      caf::replies_to<freeze_atom>::with<saved_section>,
+                                      caf::reacts_to<thaw_atom>>;
 
 /// The processing of one virtqueue.
 using queue_worker_actor = caf::typed_actor<caf::reacts_to<queue_notify>,
@@ -182,7 +208,7 @@ using machine_actor = caf::typed_actor<caf::replies_to<run_atom>::with<std::int3
                                        caf::reacts_to<guest_stop>, caf::reacts_to<workload_signal>>;
 
 /// The vcpu actor is a detached blocking actor (it sits in KVM_RUN), so it
-/// is untyped; it accepts `stop_atom` only.
+/// is untyped; it accepts `stop_atom`, `freeze_atom` and `thaw_atom`.
 
 /// An actor system configuration with smvm's message types and the
 /// scheduler tuned for latency (see ARCHITECTURE.md).

@@ -1,5 +1,8 @@
 #include "actors/vcpu_actor.hpp"
 
+#include "hv/x86/vcpu_state.hpp"
+#include "snapshot/state_codec.hpp"
+
 #include <fmt/format.h>
 
 #include <csignal>
@@ -51,9 +54,11 @@ void vcpu_actor::trace_exit(const kvm_run& run) const {
 }
 
 vcpu_actor::vcpu_actor(caf::actor_config& cfg, std::shared_ptr<hv::vcpu> cpu,
+                       std::shared_ptr<const std::vector<std::uint32_t>> saved_msrs,
                        std::shared_ptr<const io_routes> routes, machine_actor machine)
     : caf::blocking_actor(cfg),
       cpu_(std::move(cpu)),
+      saved_msrs_(std::move(saved_msrs)),
       routes_(std::move(routes)),
       machine_(std::move(machine)),
       trace_exits_(std::getenv("SMVM_TRACE_EXITS") != nullptr) {}
@@ -70,11 +75,40 @@ void vcpu_actor::enqueue(caf::mailbox_element_ptr element, caf::execution_unit* 
 }
 
 bool vcpu_actor::drain_mailbox() {
-  // A vcpu understands only stop; anything else is dropped rather than left
-  // to block the receive that waits for a match.
-  while (!stop_requested_ && has_next_message())
-    receive([&](stop_atom) { stop_requested_ = true; }, caf::others >> drop_message);
+  // A vcpu understands stop, freeze and thaw; anything else is dropped
+  // rather than left to block the receive that waits for a match. Frozen,
+  // it waits here for the next message.
+  while (!stop_requested_ && (frozen_ || has_next_message()))
+    receive([&](stop_atom) { stop_requested_ = true; },
+            [&](freeze_atom) { return freeze(); },
+            [&](thaw_atom) { frozen_ = false; },
+            caf::others >> drop_message);
   return stop_requested_;
+}
+
+caf::result<saved_section> vcpu_actor::freeze() {
+  // An exit handled but not yet completed (an MMIO read's value sits in
+  // kvm_run, the instruction has not retired) is finished by entering
+  // KVM_RUN once more: with immediate_exit set, KVM completes it and
+  // returns at once. Only then is the state consistent.
+  if (!frozen_) {
+    for (int tries = 0;; ++tries) {
+      cpu_->request_immediate_exit();
+      const int rc = cpu_->run();
+      cpu_->clear_immediate_exit();
+      if (rc == -EINTR || rc == -EAGAIN) break;
+      if (rc < 0 || tries == 8)
+        return caf::make_error(caf::sec::runtime_error,
+                               fmt::format("vCPU {}: cannot leave KVM_RUN to freeze: {}", cpu_->id(),
+                                           rc < 0 ? std::strerror(-rc) : "it keeps exiting"));
+      if (handle_exit() == step::stop) return caf::make_error(caf::sec::runtime_error, "the VM is ending");
+    }
+    frozen_ = true;
+  }
+  auto state = hv::x86::save_vcpu_state(*cpu_, *saved_msrs_);
+  if (!state)
+    return caf::make_error(caf::sec::runtime_error, fmt::format("vCPU {}: {}", cpu_->id(), state.error().message));
+  return saved_section{fmt::format("vcpu.{}", cpu_->id()), snapshot::encode_state(*state)};
 }
 
 void vcpu_actor::act() {

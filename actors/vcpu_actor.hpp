@@ -5,6 +5,10 @@
 // A vCPU inside KVM_RUN cannot read its mailbox, so delivering a message
 // also kicks it: `immediate_exit` is set and its thread gets a real-time
 // signal with an empty handler, as Firecracker does.
+//
+// `freeze` takes the vCPU out of KVM_RUN for good: it finishes the exit in
+// progress, replies with the vCPU's state, and waits for `thaw` (back into
+// KVM_RUN) or `stop`.
 
 #include "actors/messages.hpp"
 #include "devices/bus.hpp"
@@ -13,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <pthread.h>
+#include <vector>
 
 namespace smvm::actors {
 
@@ -25,7 +30,8 @@ struct io_routes {
 class vcpu_actor : public caf::blocking_actor {
  public:
   vcpu_actor(caf::actor_config& cfg, std::shared_ptr<hv::vcpu> cpu,
-             std::shared_ptr<const io_routes> routes, machine_actor machine);
+             std::shared_ptr<const std::vector<std::uint32_t>> saved_msrs, std::shared_ptr<const io_routes> routes,
+             machine_actor machine);
 
   void act() override;
   void enqueue(caf::mailbox_element_ptr element, caf::execution_unit* unit) override;
@@ -41,15 +47,18 @@ class vcpu_actor : public caf::blocking_actor {
   step handle_mmio();
   /// Reports why the VM must end and waits for the machine's stop.
   void report_and_wait(guest_stop why);
-  bool drain_mailbox();  // true once a stop has arrived
+  bool drain_mailbox();  // true once a stop has arrived; blocks while frozen
+  caf::result<saved_section> freeze();
   std::uint64_t read_from(const device_actor& device, auto message);
   /// SMVM_TRACE_EXITS=1 prints every exit to stderr, for debugging guests.
   void trace_exit(const kvm_run& run) const;
 
   std::shared_ptr<hv::vcpu> cpu_;
+  std::shared_ptr<const std::vector<std::uint32_t>> saved_msrs_;
   std::shared_ptr<const io_routes> routes_;
   machine_actor machine_;
   bool stop_requested_ = false;
+  bool frozen_ = false;
   bool trace_exits_ = false;
 
   std::mutex thread_mutex_;  // guards thread_ against the thread's exit

@@ -1,7 +1,9 @@
 #include "actors/virtio_device_actor.hpp"
 
 #include "actors/queue_worker.hpp"
+#include "devices/virtio/device_state.hpp"
 #include "devices/virtio/mmio_transport.hpp"
+#include "snapshot/state_codec.hpp"
 
 #include <fmt/format.h>
 
@@ -15,7 +17,7 @@ namespace status_bit = devices::virtio::status_bit;
 /// How long a worker may take to finish its request before a reset.
 constexpr auto pause_deadline = std::chrono::seconds(30);
 
-struct virtio_device_state {
+struct virtio_device_actor_state {
   virtio_device_spec spec;
   std::unique_ptr<mmio_transport> transport;
   std::vector<queue_worker_actor> workers;
@@ -23,7 +25,7 @@ struct virtio_device_state {
   static inline const char* name = "virtio_device";
 };
 
-using device_pointer = device_actor::stateful_pointer<virtio_device_state>;
+using device_pointer = device_actor::stateful_pointer<virtio_device_actor_state>;
 
 /// Pauses every worker, then runs `then` once all are idle. The awaits hold
 /// back every other message meanwhile, so the guest sees nothing half done.
@@ -128,6 +130,22 @@ device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_d
       auto promise = self->make_response_promise<bool>();
       pause_workers(self, [promise]() mutable { promise.deliver(true); });
       return promise;
+    },
+    // With the vCPUs frozen, the workers finish what is in flight (a block
+    // write is on disk or has failed) and pause; then the state is whole.
+    [self](freeze_atom) -> caf::result<saved_section> {
+      auto promise = self->make_response_promise<saved_section>();
+      pause_workers(self, [self, promise]() mutable {
+        auto& s = self->state;
+        promise.deliver(saved_section{
+          s.spec.section, snapshot::encode_state(devices::virtio::save_virtio_device(*s.transport, *s.spec.model))});
+      });
+      return promise;
+    },
+    [self](thaw_atom) {
+      auto& s = self->state;
+      if (!s.workers_running && s.transport->active() && !(s.transport->status() & status_bit::needs_reset))
+        resume_workers(self);
     },
   };
 }

@@ -23,7 +23,8 @@
 namespace smvm::actors {
 
 struct virtio_device_spec {
-  std::string name;  // "virtio-blk disk[0]", for messages
+  std::string name;     // "virtio-blk disk[0]", for messages
+  std::string section;  // its snapshot section, "virtio.0"
   std::shared_ptr<devices::virtio::device_model> model;
   std::uint64_t base = 0;          // the register window's guest-physical address
   std::uint32_t irq_line = 0;      // bound to an irqfd the irq actor owns

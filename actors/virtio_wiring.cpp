@@ -18,6 +18,7 @@ namespace virtio = devices::virtio;
 /// Gives `spec` the next window and line, and binds its eventfds in KVM.
 result<void> wire(virtio_wiring& out, virtio_device_spec spec, const hv::vm& vm) {
   const std::size_t index = out.devices.size();
+  spec.section = fmt::format("virtio.{}", index);  // the window's order: fixed by vm.toml
   spec.base = hv::x86::layout::mmio_devices_start + index * virtio::mmio_transport::window_size;
   spec.irq_line = first_virtio_irq + static_cast<std::uint32_t>(index);
   for (std::uint16_t q = 0; q < spec.model->queue_count(); ++q) {

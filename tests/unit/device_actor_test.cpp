@@ -1,5 +1,6 @@
 #include "actors/device_actor.hpp"
 #include "devices/serial.hpp"
+#include "snapshot/state_codec.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,7 +17,7 @@ TEST_CASE("device actor: a pio_exit read is answered with the model's register")
   auto uart = std::make_unique<devices::serial>(
     [output](std::span<const std::uint8_t> b) { output->append(b.begin(), b.end()); }, nullptr);
   auto* model = uart.get();
-  auto device = spawn_device(system, {std::move(uart), 0x3f8, [model](std::span<const std::uint8_t> b) { model->receive(b); }});
+  auto device = spawn_device(system, {std::move(uart), 0x3f8, [model](std::span<const std::uint8_t> b) { model->receive(b); }, {}, {}});
   caf::scoped_actor self{system};
 
   // Writes are sent anonymously and answered in order with later reads.
@@ -36,5 +37,25 @@ TEST_CASE("device actor: a pio_exit read is answered with the model's register")
   self->request(device, caf::infinite, sync_atom_v).receive([&](bool b) { synced = b; }, [](caf::error&) {});
   CHECK(synced);
   CHECK(*output == "z");
+  self->send_exit(device, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("device actor: freeze answers with the model's state, taken after every earlier access") {
+  caf::actor_system_config cfg;
+  configure(cfg);
+  caf::actor_system system{cfg};
+  auto uart = std::make_unique<devices::serial>([](std::span<const std::uint8_t>) {}, nullptr);
+  auto* model = uart.get();
+  auto device = spawn_device(system, {std::move(uart), 0x3f8, {}, "serial",
+                                      [model] { return snapshot::encode_state(model->save()); }});
+  caf::scoped_actor self{system};
+  caf::anon_send(device, pio_exit{0x3ff, 1, true, 0x42});  // scratch register
+  actors::saved_section saved;
+  self->request(device, caf::infinite, freeze_atom_v).receive([&](actors::saved_section& s) { saved = std::move(s); },
+                                                              [](caf::error&) {});
+  CHECK(saved.name == "serial");
+  auto state = snapshot::decode_state<devices::serial_state>(saved.bytes, "section serial");
+  REQUIRE(state);
+  CHECK(state->scr == 0x42);
   self->send_exit(device, caf::exit_reason::user_shutdown);
 }

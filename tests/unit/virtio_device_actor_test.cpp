@@ -3,8 +3,10 @@
 // interrupts as irq_raise, a reset that waits for the workers, and a queue
 // failure that becomes NEEDS_RESET.
 #include "actors/virtio_device_actor.hpp"
+#include "devices/virtio/device_state.hpp"
 #include "devices/virtio/mmio_transport.hpp"
 #include "hv/eventfd.hpp"
+#include "snapshot/state_codec.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -75,6 +77,7 @@ struct fixture {
     }, 0);
     virtio_device_spec spec;
     spec.name = "test device";
+    spec.section = "virtio.0";
     spec.model = model;
     spec.base = base;
     spec.irq_line = 5;
@@ -172,4 +175,29 @@ TEST_CASE("virtio device actor: a queue that breaks the rules sets NEEDS_RESET")
   const int before = f.model->served;
   hv::signal_eventfd(f.notify_fd);
   CHECK(f.eventually([&] { return f.model->served > before; }));
+}
+
+TEST_CASE("virtio device actor: freeze answers once the request in flight is done; nothing is served until thaw") {
+  fixture f;
+  f.bring_up();
+  REQUIRE(f.eventually([&] { return f.model->served >= 2 && !f.model->busy; }));  // DRIVER_OK serves each queue
+  hv::signal_eventfd(f.notify_fd);
+  saved_section saved;
+  bool busy_at_reply = true;
+  f.self->request(f.device, caf::infinite, freeze_atom_v)
+    .receive([&](saved_section& s) { saved = std::move(s); busy_at_reply = f.model->busy; }, [](caf::error&) {});
+  CHECK_FALSE(busy_at_reply);
+  CHECK(saved.name == "virtio.0");
+  auto state = snapshot::decode_state<devices::virtio::virtio_device_state>(saved.bytes, "section virtio.0");
+  REQUIRE(state);
+  CHECK(state->transport.status & status_bit::driver_ok);
+  CHECK(state->queues.size() == 2);
+
+  const int frozen_at = f.model->served;
+  hv::signal_eventfd(f.notify_fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  CHECK(f.model->served == frozen_at);
+  caf::anon_send(f.device, thaw_atom_v);
+  CHECK(f.eventually([&] { return f.model->served > frozen_at; }));
+  CHECK_FALSE(f.model->overlapped);
 }
