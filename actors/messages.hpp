@@ -36,6 +36,9 @@
 //                                                        guest has not ended in 10 s
 //   run_vm            run_atom           machine         int: the exit status,
 //                                                        once the VM has ended
+//   machine, control  snapshot_request   snapshotter     string: the path written, once
+//   socket                                               the state and memory files are
+//                                                        renamed into place; or an error
 //   snapshotter       freeze_atom        vcpu            saved_section: the vCPU's state,
 //                                                        once out of KVM_RUN with its
 //                                                        last exit completed; it then
@@ -111,6 +114,13 @@ struct saved_section {
   std::vector<std::uint8_t> bytes;
 };
 
+/// Take a snapshot to `path` (and guest memory to `path`.mem); leave the
+/// VM frozen afterwards (the caller then stops it) or let it run on.
+struct snapshot_request {
+  std::string path;
+  bool leave_frozen = false;
+};
+
 /// Why a VM ends. `exit_status` becomes smvm's exit status.
 struct guest_stop {
   std::int32_t exit_status = 0;
@@ -152,6 +162,10 @@ typename Inspector::result_type inspect(Inspector& f, queue_failed& x) {
   return f(caf::meta::type_name("queue_failed"), x.queue, x.description);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, snapshot_request& x) {
+  return f(caf::meta::type_name("snapshot_request"), x.path, x.leave_frozen);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, saved_section& x) {
   return f(caf::meta::type_name("saved_section"), x.name, x.bytes);
 }
@@ -173,6 +187,7 @@ CAF_ADD_TYPE_ID(smvm, (smvm::actors::queue_notify))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::irq_raise))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::queue_failed))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::saved_section))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::snapshot_request))
 CAF_ADD_ATOM(smvm, smvm::actors, run_atom, "run")
 CAF_ADD_ATOM(smvm, smvm::actors, stop_atom, "stop")
 CAF_ADD_ATOM(smvm, smvm::actors, sync_atom, "sync")
@@ -199,6 +214,10 @@ using queue_worker_actor = caf::typed_actor<caf::reacts_to<queue_notify>,
                                             caf::reacts_to<console_input>,
                                             caf::replies_to<pause_atom>::with<bool>,
                                             caf::reacts_to<resume_atom>>;
+
+/// The quiesce-then-serialize protocol for one VM: replies with the path
+/// written, or an error naming the step and the part that failed.
+using snapshotter_actor = caf::typed_actor<caf::replies_to<snapshot_request>::with<std::string>>;
 
 /// The interrupt lines of one VM.
 using irq_actor = caf::typed_actor<caf::reacts_to<irq_line>, caf::reacts_to<irq_raise>>;

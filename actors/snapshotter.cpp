@@ -1,0 +1,123 @@
+#include "actors/snapshotter.hpp"
+
+#include <fmt/format.h>
+
+#include <memory>
+
+namespace smvm::actors {
+
+namespace {
+
+struct snapshotter_state {
+  snapshot_target target;
+  bool busy = false;
+  static inline const char* name = "snapshotter";
+};
+
+using snapshotter_pointer = snapshotter_actor::stateful_pointer<snapshotter_state>;
+
+/// One snapshot in progress: the sections gathered so far and the promise.
+struct attempt {
+  snapshot_request request;
+  caf::typed_response_promise<std::string> promise;
+  std::vector<snapshot::section> sections;
+  std::size_t waiting = 0;
+  bool failed = false;
+};
+using attempt_ptr = std::shared_ptr<attempt>;
+
+std::string describe(const caf::error& e, std::chrono::milliseconds deadline) {
+  if (e == caf::sec::request_timeout) return fmt::format("no answer within {} ms", deadline.count());
+  return caf::to_string(e);
+}
+
+/// Thaws every part (a part that never froze ignores it) and answers the
+/// request with `why`.
+void fail(snapshotter_pointer self, const attempt_ptr& a, std::string why) {
+  if (a->failed) return;
+  a->failed = true;
+  for (auto& v : self->state.target.vcpus) caf::anon_send(v, thaw_atom_v);
+  for (auto& d : self->state.target.devices) self->send(d, thaw_atom_v);
+  self->state.busy = false;
+  a->promise.deliver(caf::make_error(caf::sec::runtime_error, fmt::format("snapshot {}: {}; the VM runs on",
+                                                                          a->request.path, why)));
+}
+
+void keep(const attempt_ptr& a, saved_section& s) {
+  if (!s.name.empty()) a->sections.push_back({std::move(s.name), std::move(s.bytes)});
+}
+
+void write_and_finish(snapshotter_pointer self, const attempt_ptr& a) {
+  auto& t = self->state.target;
+  auto vm = t.capture ? t.capture(a->request.path) : result<std::vector<snapshot::section>>(std::vector<snapshot::section>{});
+  if (!vm) return fail(self, a, fmt::format("capturing the VM: {}", vm.error().message));
+  a->sections.insert(a->sections.end(), std::make_move_iterator(vm->begin()), std::make_move_iterator(vm->end()));
+  if (auto r = snapshot::write_snapshot_file(a->request.path, a->sections, t.io); !r) return fail(self, a, r.error().message);
+  if (!a->request.leave_frozen) {
+    for (auto& d : t.devices) self->send(d, thaw_atom_v);
+    for (auto& v : t.vcpus) caf::anon_send(v, thaw_atom_v);
+  }
+  self->state.busy = false;
+  a->promise.deliver(a->request.path);
+}
+
+/// Step 2: with no vCPU running, no register access can reach a device.
+void freeze_devices(snapshotter_pointer self, const attempt_ptr& a) {
+  auto& t = self->state.target;
+  if (t.devices.empty()) return write_and_finish(self, a);
+  a->waiting = t.devices.size();
+  for (std::size_t i = 0; i < t.devices.size(); ++i)
+    self->request(t.devices[i], t.device_deadline, freeze_atom_v)
+      .then(
+        [self, a](saved_section& s) {
+          if (a->failed) return;
+          keep(a, s);
+          if (--a->waiting == 0) write_and_finish(self, a);
+        },
+        [self, a, i, deadline = t.device_deadline](caf::error& e) {
+          fail(self, a, fmt::format("device {} did not freeze: {}", i, describe(e, deadline)));
+        });
+}
+
+/// Step 1.
+void freeze_vcpus(snapshotter_pointer self, const attempt_ptr& a) {
+  auto& t = self->state.target;
+  if (t.vcpus.empty()) return freeze_devices(self, a);
+  a->waiting = t.vcpus.size();
+  for (std::size_t i = 0; i < t.vcpus.size(); ++i)
+    self->request(t.vcpus[i], t.vcpu_deadline, freeze_atom_v)
+      .then(
+        [self, a](saved_section& s) {
+          if (a->failed) return;
+          keep(a, s);
+          if (--a->waiting == 0) freeze_devices(self, a);
+        },
+        [self, a, i, deadline = t.vcpu_deadline](caf::error& e) {
+          fail(self, a, fmt::format("vCPU {} did not freeze: {}", i, describe(e, deadline)));
+        });
+}
+
+snapshotter_actor::behavior_type snapshotter_behavior(snapshotter_pointer self, snapshot_target target) {
+  self->state.target = std::move(target);
+  return {
+    [self](snapshot_request& request) -> caf::result<std::string> {
+      if (self->state.busy)
+        return caf::make_error(caf::sec::runtime_error,
+                               fmt::format("snapshot {}: another snapshot of this VM is in progress", request.path));
+      self->state.busy = true;
+      auto a = std::make_shared<attempt>();
+      a->request = std::move(request);
+      a->promise = self->make_response_promise<std::string>();
+      freeze_vcpus(self, a);
+      return a->promise;
+    },
+  };
+}
+
+}  // namespace
+
+snapshotter_actor spawn_snapshotter(caf::actor_system& system, snapshot_target target) {
+  return system.spawn(snapshotter_behavior, std::move(target));
+}
+
+}  // namespace smvm::actors

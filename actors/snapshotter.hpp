@@ -1,0 +1,40 @@
+#pragma once
+// The snapshotter: quiesce, then serialize (ARCHITECTURE.md, "Snapshot").
+//
+//   1. freeze every vCPU (each finishes its exit and replies with its state)
+//   2. freeze every device (each waits for its in-flight requests)
+//   3. capture the VM: irqchip, PIT, clock, and guest memory to its file
+//   4. write the state file (temporary name, fsync, rename)
+//   5. thaw, or leave the VM frozen for the machine to stop
+//
+// Every step has a deadline. A step that fails or times out thaws all that
+// was frozen and answers with the reason: the running VM loses nothing.
+
+#include "actors/messages.hpp"
+#include "common/result.hpp"
+#include "snapshot/snapshot_file.hpp"
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace smvm::actors {
+
+/// What the snapshotter works on: one VM's actors and what only the
+/// machine can capture.
+struct snapshot_target {
+  std::vector<caf::actor> vcpus;
+  std::vector<device_actor> devices;
+  /// Called with everything frozen: the VM's own sections ("vm", "memory",
+  /// "machine"), the memory file written beside `path`.
+  std::function<result<std::vector<snapshot::section>>(const std::string& path)> capture;
+  /// How the state file is written (tests make it fail).
+  snapshot::file_io io = snapshot::file_io::system();
+  std::chrono::milliseconds vcpu_deadline{2000};
+  std::chrono::milliseconds device_deadline{10000};
+};
+
+snapshotter_actor spawn_snapshotter(caf::actor_system& system, snapshot_target target);
+
+}  // namespace smvm::actors

@@ -1,0 +1,205 @@
+// The snapshot protocol on CAF's deterministic scheduler, with stand-in
+// vCPUs and devices whose faults the tests choose.
+
+#include "actors/snapshotter.hpp"
+#include "tests/unit/scratch_dir.hpp"
+
+#include <caf/scheduler/test_coordinator.hpp>
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+#include <filesystem>
+#include <optional>
+
+using namespace smvm;
+using namespace smvm::actors;
+
+namespace {
+
+enum class fault { none, silent, refuses };
+
+/// What a stand-in saw: how many thaws.
+struct log {
+  int thaws = 0;
+};
+
+struct silent_vcpu_state {
+  std::vector<caf::response_promise> kept;  // never delivered: a vCPU stuck in KVM_RUN
+};
+
+caf::actor stand_in_vcpu(caf::actor_system& system, unsigned id, fault f, std::shared_ptr<log> seen) {
+  return system.spawn([=](caf::stateful_actor<silent_vcpu_state>* self, int) -> caf::behavior {
+    return {
+      [=](freeze_atom) -> caf::result<saved_section> {
+        if (f == fault::silent) {
+          self->state.kept.push_back(self->make_response_promise());
+          return caf::delegated<saved_section>{};
+        }
+        if (f == fault::refuses) return caf::make_error(caf::sec::runtime_error, "KVM_GET_XSAVE failed");
+        return saved_section{fmt::format("vcpu.{}", id), {std::uint8_t(id)}};
+      },
+      [=](thaw_atom) { ++seen->thaws; },
+    };
+  }, 0);
+}
+
+device_actor stand_in_device(caf::actor_system& system, fault f, std::shared_ptr<log> seen) {
+  return system.spawn([=](device_actor::pointer, int) -> device_actor::behavior_type {
+    return {
+      [](const pio_exit&) { return std::uint64_t{0}; },
+      [](const mmio_exit&) { return std::uint64_t{0}; },
+      [](const console_input&) {},
+      [](const queue_failed&) {},
+      [](const queue_notify&) {},
+      [](sync_atom) { return true; },
+      [=](freeze_atom) -> caf::result<saved_section> {
+        if (f == fault::refuses) return caf::make_error(caf::sec::runtime_error, "virtio-blk: cannot serialize");
+        return saved_section{"virtio.0", {7, 7}};
+      },
+      [=](thaw_atom) { ++seen->thaws; },
+    };
+  }, 0);
+}
+
+caf::actor_system_config& testing(caf::actor_system_config& cfg) {
+  configure(cfg);
+  cfg.set("scheduler.policy", caf::atom("testing"));
+  return cfg;
+}
+
+struct fixture {
+  caf::actor_system_config cfg;
+  caf::actor_system system{testing(cfg)};
+  caf::scheduler::test_coordinator& sched = dynamic_cast<caf::scheduler::test_coordinator&>(system.scheduler());
+  test::scratch_dir dir;
+  std::vector<std::shared_ptr<log>> logs;
+  snapshot_target target;
+  std::optional<std::string> written, failure;
+
+  fixture(std::vector<fault> vcpus, fault device) {
+    for (unsigned i = 0; i < vcpus.size(); ++i) {
+      logs.push_back(std::make_shared<log>());
+      target.vcpus.push_back(stand_in_vcpu(system, i, vcpus[i], logs.back()));
+    }
+    logs.push_back(std::make_shared<log>());
+    target.devices.push_back(stand_in_device(system, device, logs.back()));
+    target.capture = [](const std::string&) -> result<std::vector<snapshot::section>> {
+      return std::vector<snapshot::section>{{"vm", {1, 2, 3}}};
+    };
+    drain();
+  }
+  ~fixture() {
+    // The testing scheduler runs nothing by itself: end every actor here,
+    // or the actor system waits for them forever.
+    for (auto& v : target.vcpus) caf::anon_send_exit(v, caf::exit_reason::user_shutdown);
+    for (auto& d : target.devices) caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
+    if (snapshotter) caf::anon_send_exit(snapshotter, caf::exit_reason::user_shutdown);
+    target = {};
+    snapshotter = nullptr;
+    drain();
+  }
+  /// Runs every job, but triggers no timeout: time moves only when a test
+  /// advances it.
+  void drain() {
+    while (sched.try_run_once()) {
+    }
+  }
+  std::string path() const { return (dir / "snap").string(); }
+
+  /// Sends the request from a client actor and runs until nothing is left.
+  void take(bool leave_frozen = false) {
+    snapshotter = spawn_snapshotter(system, target);
+    system.spawn([=, this](caf::event_based_actor* self, int) {
+      self->request(snapshotter, caf::infinite, snapshot_request{path(), leave_frozen})
+        .then([this](std::string& p) { written = p; }, [this](caf::error& e) { failure = caf::to_string(e); });
+    }, 0);
+    drain();
+  }
+  snapshotter_actor snapshotter;
+  bool all_thawed() const {
+    for (auto& l : logs)
+      if (l->thaws != 1) return false;
+    return true;
+  }
+  int thaws() const {
+    int n = 0;
+    for (auto& l : logs) n += l->thaws;
+    return n;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("snapshotter: every part's state lands in one file, then the VM is thawed") {
+  fixture f({fault::none, fault::none}, fault::none);
+  f.take();
+  REQUIRE(f.written);
+  CHECK_FALSE(f.failure);
+  auto file = snapshot::read_snapshot_file(f.path());
+  REQUIRE(file);
+  for (auto name : {"vcpu.0", "vcpu.1", "virtio.0", "vm"}) CHECK(file->find(name));
+  CHECK(f.all_thawed());
+}
+
+TEST_CASE("snapshotter: left frozen when asked, for the caller to stop the VM") {
+  fixture f({fault::none}, fault::none);
+  f.take(true);
+  REQUIRE(f.written);
+  CHECK(f.thaws() == 0);
+}
+
+TEST_CASE("snapshotter: a vCPU that never answers freeze fails the snapshot with a timeout; the VM runs on") {
+  fixture f({fault::none, fault::silent}, fault::none);
+  f.take();
+  CHECK_FALSE(f.written);
+  CHECK_FALSE(f.failure);  // still waiting for vCPU 1
+  f.sched.advance_time(f.target.vcpu_deadline + std::chrono::milliseconds(1));
+  f.drain();
+  REQUIRE(f.failure);
+  CHECK_THAT(*f.failure, Catch::Contains("vCPU 1 did not freeze: no answer within 2000 ms; the VM runs on"));
+  CHECK(f.all_thawed());  // the frozen vCPU 0 and the never-frozen rest all told to go on
+  CHECK_FALSE(std::filesystem::exists(f.path()));
+  CHECK(std::filesystem::is_empty(f.dir.path));
+}
+
+TEST_CASE("snapshotter: a device that fails to serialize fails the snapshot; the VM runs on") {
+  fixture f({fault::none}, fault::refuses);
+  f.take();
+  REQUIRE(f.failure);
+  CHECK_THAT(*f.failure, Catch::Contains("device 0 did not freeze"));
+  CHECK_THAT(*f.failure, Catch::Contains("virtio-blk: cannot serialize"));
+  CHECK(f.all_thawed());
+  CHECK(std::filesystem::is_empty(f.dir.path));
+}
+
+TEST_CASE("snapshotter: a vCPU that cannot save its state fails the snapshot") {
+  fixture f({fault::refuses}, fault::none);
+  f.take();
+  REQUIRE(f.failure);
+  CHECK_THAT(*f.failure, Catch::Contains("vCPU 0 did not freeze"));
+  CHECK(f.all_thawed());
+}
+
+TEST_CASE("snapshotter: a full disk while writing leaves no file under the final name; the VM runs on") {
+  fixture f({fault::none}, fault::none);
+  f.target.io.write = [](int, const void*, std::size_t) -> ssize_t {
+    errno = ENOSPC;
+    return -1;
+  };
+  f.take();
+  REQUIRE(f.failure);
+  CHECK_THAT(*f.failure, Catch::Contains("No space left on device"));
+  CHECK(f.all_thawed());
+  CHECK(std::filesystem::is_empty(f.dir.path));
+}
+
+TEST_CASE("snapshotter: a failure to capture the VM thaws everything") {
+  fixture f({fault::none}, fault::none);
+  f.target.capture = [](const std::string&) -> result<std::vector<snapshot::section>> {
+    return make_error("KVM_GET_CLOCK: Invalid argument");
+  };
+  f.take();
+  REQUIRE(f.failure);
+  CHECK_THAT(*f.failure, Catch::Contains("capturing the VM: KVM_GET_CLOCK"));
+  CHECK(f.all_thawed());
+}
