@@ -61,40 +61,36 @@ void write_and_finish(snapshotter_pointer self, const attempt_ptr& a) {
   a->promise.deliver(a->request.path);
 }
 
-/// Step 2: with no vCPU running, no register access can reach a device.
-void freeze_devices(snapshotter_pointer self, const attempt_ptr& a) {
-  auto& t = self->state.target;
-  if (t.devices.empty()) return write_and_finish(self, a);
-  a->waiting = t.devices.size();
-  for (std::size_t i = 0; i < t.devices.size(); ++i)
-    self->request(t.devices[i], t.device_deadline, freeze_atom_v)
+/// Sends freeze to each of `parts` with a deadline and keeps their
+/// sections; once all have answered, `next`; the first failure fails all.
+template <class Handle, class Next>
+void freeze_all(snapshotter_pointer self, const attempt_ptr& a, const std::vector<Handle>& parts,
+                std::chrono::milliseconds deadline, const char* what, Next next) {
+  if (parts.empty()) return next(self, a);
+  a->waiting = parts.size();
+  for (std::size_t i = 0; i < parts.size(); ++i)
+    self->request(parts[i], deadline, freeze_atom_v)
       .then(
-        [self, a](saved_section& s) {
+        [self, a, next](saved_section& s) {
           if (a->failed) return;
           keep(a, s);
-          if (--a->waiting == 0) write_and_finish(self, a);
+          if (--a->waiting == 0) next(self, a);
         },
-        [self, a, i, deadline = t.device_deadline](caf::error& e) {
-          fail(self, a, fmt::format("device {} did not freeze: {}", i, describe(e, deadline)));
+        [self, a, i, deadline, what](caf::error& e) {
+          fail(self, a, fmt::format("{} {} did not freeze: {}", what, i, describe(e, deadline)));
         });
+}
+
+/// Step 2: with no vCPU running, no register access can reach a device.
+void freeze_devices(snapshotter_pointer self, const attempt_ptr& a) {
+  const auto& t = self->state.target;
+  freeze_all(self, a, t.devices, t.device_deadline, "device", write_and_finish);
 }
 
 /// Step 1.
 void freeze_vcpus(snapshotter_pointer self, const attempt_ptr& a) {
-  auto& t = self->state.target;
-  if (t.vcpus.empty()) return freeze_devices(self, a);
-  a->waiting = t.vcpus.size();
-  for (std::size_t i = 0; i < t.vcpus.size(); ++i)
-    self->request(t.vcpus[i], t.vcpu_deadline, freeze_atom_v)
-      .then(
-        [self, a](saved_section& s) {
-          if (a->failed) return;
-          keep(a, s);
-          if (--a->waiting == 0) freeze_devices(self, a);
-        },
-        [self, a, i, deadline = t.vcpu_deadline](caf::error& e) {
-          fail(self, a, fmt::format("vCPU {} did not freeze: {}", i, describe(e, deadline)));
-        });
+  const auto& t = self->state.target;
+  freeze_all(self, a, t.vcpus, t.vcpu_deadline, "vCPU", freeze_devices);
 }
 
 snapshotter_actor::behavior_type snapshotter_behavior(snapshotter_pointer self, snapshot_target target) {
