@@ -28,6 +28,9 @@ inline constexpr unsigned long kvm_get_supported_cpuid_request = _IOWR(KVMIO, 0x
 inline constexpr unsigned long kvm_set_cpuid2_request = _IOW(KVMIO, 0x90, kvm_list_header);
 inline constexpr unsigned long kvm_get_msrs_request = _IOWR(KVMIO, 0x88, kvm_list_header);
 inline constexpr unsigned long kvm_set_msrs_request = _IOW(KVMIO, 0x89, kvm_list_header);
+inline constexpr unsigned long kvm_get_cpuid2_request = _IOWR(KVMIO, 0x91, kvm_list_header);
+/// struct kvm_msr_list is a u32 count and its indices: 4 bytes in C.
+inline constexpr unsigned long kvm_get_msr_index_list_request = _IOWR(KVMIO, 0x02, std::uint32_t);
 
 /// A header followed by `capacity` entries, contiguous, 8-byte aligned.
 template <class Entry>

@@ -8,9 +8,7 @@ namespace smvm::hv::x86 {
 
 namespace {
 
-// Request numbers from the C layouts (see kvm_list.hpp for why).
-constexpr unsigned long kvm_get_msr_index_list_request = _IOWR(KVMIO, 0x02, std::uint32_t);
-constexpr unsigned long kvm_get_cpuid2_request = _IOWR(KVMIO, 0x91, kvm_list_header);
+// kvm_xsave's request numbers from its C layout (see kvm_list.hpp for why).
 constexpr unsigned long kvm_get_xsave_request = _IOR(KVMIO, 0xa4, xsave_area);
 constexpr unsigned long kvm_set_xsave_request = _IOW(KVMIO, 0xa5, xsave_area);
 constexpr std::size_t max_cpuid_entries = 256;
