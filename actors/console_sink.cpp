@@ -14,7 +14,7 @@ result<std::shared_ptr<console_sink>> console_sink::open(const config::console_s
   if (console.output == config::console_output::stdout_stream) sink->fd_ = STDOUT_FILENO;
   if (console.output == config::console_output::file) {
     sink->owned_ =
-      hv::unique_fd(::open(console.output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+      hv::unique_fd(::open(console.output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644));
     if (!sink->owned_.valid())
       return make_error("cannot write console output to {}: {}", console.output_file.string(), std::strerror(errno));
     sink->fd_ = sink->owned_.get();

@@ -4,11 +4,13 @@
 #include "actors/device_actor.hpp"
 #include "actors/irq_actor.hpp"
 #include "actors/notify_reactor.hpp"
+#include "actors/snapshotter.hpp"
 #include "actors/virtio_device_actor.hpp"
 #include "actors/vcpu_actor.hpp"
 #include "common/stream_frames.hpp"
 #include "devices/i8042.hpp"
 #include "devices/serial.hpp"
+#include "devices/snapshot_port.hpp"
 #include "devices/status_port.hpp"
 #include "devices/virtio/mmio_transport.hpp"
 #include "snapshot/state_codec.hpp"
@@ -23,7 +25,7 @@ namespace {
 
 struct machine_state {
   machine_parts parts;
-  config::console_section console;
+  machine_options options;
   irq_actor irq;
   std::vector<device_actor> devices;
   std::vector<caf::actor> vcpus;
@@ -34,6 +36,11 @@ struct machine_state {
   std::shared_ptr<notify_reactor> reactor;
   caf::typed_response_promise<std::int32_t> done;
   std::optional<guest_stop> outcome;
+  snapshotter_actor snapshotter;
+  bool paused = false;
+  /// What the snapshot port reads as 1: a snapshot was written, or this VM
+  /// is a restored one.
+  std::shared_ptr<std::atomic<bool>> snapshot_taken = std::make_shared<std::atomic<bool>>(false);
   static inline const char* name = "machine";
 };
 
@@ -50,6 +57,7 @@ void finish(machine_pointer self) {
   s.done.deliver(s.outcome->exit_status);
   for (auto& d : s.devices) self->send_exit(d, caf::exit_reason::user_shutdown);
   self->send_exit(s.irq, caf::exit_reason::user_shutdown);
+  if (s.snapshotter) self->send_exit(s.snapshotter, caf::exit_reason::user_shutdown);
   self->quit();
 }
 
@@ -78,6 +86,54 @@ void stop(machine_pointer self, guest_stop why) {
   if (s.vcpus_running == 0) sync_devices_then_finish(self);
 }
 
+/// A restored VM's UART and i8042 take their saved state.
+result<void> restore_ports(const machine_parts& parts, devices::serial& uart, devices::i8042& kbc) {
+  if (parts.device_states.empty()) return {};
+  auto serial = snapshot::decode_state<devices::serial_state>(parts.device_states.at("serial"), "section serial");
+  if (!serial) return serial.error();
+  if (auto r = uart.restore(*serial); !r) return make_error("section serial: {}", r.error().message);
+  auto keyboard = snapshot::decode_state<devices::i8042_state>(parts.device_states.at("i8042"), "section i8042");
+  if (!keyboard) return keyboard.error();
+  kbc.restore(*keyboard);
+  return {};
+}
+
+/// The snapshotter of this VM: every vCPU and device, and the machine's own
+/// sections.
+void spawn_snapshotter(machine_pointer self) {
+  auto& s = self->state;
+  snapshot_target target;
+  target.vcpus = s.vcpus;
+  target.devices = s.devices;
+  target.capture = [record = s.parts.record, vm = s.parts.vm, memory = s.parts.memory](const std::string& path) {
+    return capture_vm(record, *vm, *memory, path);
+  };
+  target.discard = [](const std::string& path) {
+    std::error_code ignored;
+    std::filesystem::remove(memory_file_of(path), ignored);
+  };
+  s.snapshotter = actors::spawn_snapshotter(self->system(), std::move(target));
+}
+
+/// The guest called smvm-ready: take vm.toml's snapshot, then stop or go on.
+void take_ready_snapshot(machine_pointer self) {
+  auto& s = self->state;
+  if (!s.options.snapshot || s.outcome || !s.snapshotter) return;
+  const auto snap = *s.options.snapshot;
+  self->request(s.snapshotter, caf::infinite, snapshot_request{snap.path.string(), snap.stop_after})
+    .then(
+      [self, snap](std::string& path) {
+        fmt::print(stderr, "smvm: snapshot written to {} (memory: {})\n", path, memory_file_of(path));
+        if (snap.stop_after) stop(self, {0, false, "stopped after the snapshot"});
+        else self->state.snapshot_taken->store(true);
+      },
+      [self, snap](caf::error& e) {
+        // A VM that was to stop after its snapshot must not run on silently.
+        if (snap.stop_after) stop(self, {125, true, error_text(e)});
+        else fmt::print(stderr, "smvm: {}\n", error_text(e));
+      });
+}
+
 std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
   auto& s = self->state;
   auto& system = self->system();
@@ -96,6 +152,9 @@ std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
 
   auto kbc = std::make_unique<devices::i8042>([me] { caf::anon_send(me, guest_stop{0, false, "the guest rebooted"}); });
   auto* kbc_model = kbc.get();
+  if (auto r = restore_ports(s.parts, *uart_model, *kbc_model); !r) {
+    caf::anon_send(me, guest_stop{125, true, r.error().message});
+  }
   auto keyboard = spawn_device(system, {std::move(kbc), devices::i8042::base, {}, "i8042",
                                         [kbc_model] { return snapshot::encode_state(kbc_model->save()); }});
   auto status = spawn_device(
@@ -103,12 +162,18 @@ std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
                caf::anon_send(me, guest_stop{code, false, fmt::format("the guest reported status {}", code)});
              }),
              devices::status_port::port, {}, {}, {}});  // no state: no section
+  auto ready = spawn_device(
+    system, {std::make_unique<devices::snapshot_port>([me] { caf::anon_send(me, ready_atom_v); }, s.snapshot_taken,
+                                                          s.options.on_guest_running),
+             devices::snapshot_port::port, {}, {}, {}});
+  s.snapshot_taken->store(!s.parts.device_states.empty());
 
   // Fixed, non-overlapping windows: adding them cannot fail.
   (void)routes->ports.add(devices::serial::com1_base, devices::serial::window_size, serial);
   (void)routes->ports.add(devices::i8042::base, devices::i8042::window_size, keyboard);
   (void)routes->ports.add(devices::status_port::port, devices::status_port::window_size, status);
-  s.devices = {serial, keyboard, status};
+  (void)routes->ports.add(devices::snapshot_port::port, devices::snapshot_port::window_size, ready);
+  s.devices = {serial, keyboard, status, ready};
 
   device_actor console = serial;
   s.reactor = std::make_shared<notify_reactor>();
@@ -123,16 +188,15 @@ std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
   }
   s.parts.virtio.devices.clear();
   s.console_device = console;
-  if (s.console.input == config::console_input::stdin_stream)
-    s.input = std::make_unique<console_input_pump>(STDIN_FILENO, console, s.console.workload_streams,
+  if (s.options.console.input == config::console_input::stdin_stream)
+    s.input = std::make_unique<console_input_pump>(STDIN_FILENO, console, s.options.console.workload_streams,
                                                    s.parts.channel ? s.parts.channel->ready_fd() : -1);
   return routes;
 }
 
-machine_actor::behavior_type machine_behavior(machine_pointer self, machine_parts parts,
-                                              config::console_section console) {
+machine_actor::behavior_type machine_behavior(machine_pointer self, machine_parts parts, machine_options options) {
   self->state.parts = std::move(parts);
-  self->state.console = std::move(console);
+  self->state.options = std::move(options);
   self->set_down_handler([self](caf::down_msg& down) {
     auto& s = self->state;
     --s.vcpus_running;
@@ -153,13 +217,43 @@ machine_actor::behavior_type machine_behavior(machine_pointer self, machine_part
         s.vcpus.push_back(v);
         ++s.vcpus_running;
       }
+      spawn_snapshotter(self);
       return s.done;
+    },
+    [self](ready_atom) { take_ready_snapshot(self); },
+    [self](snapshot_request& request) -> caf::result<std::string> {
+      auto& s = self->state;
+      if (s.outcome || !s.snapshotter) return caf::make_error(caf::sec::runtime_error, "the VM is not running");
+      return self->delegate(s.snapshotter, std::move(request));
+    },
+    [self](pause_atom) -> caf::result<bool> {
+      auto& s = self->state;
+      if (s.outcome || !s.snapshotter) return caf::make_error(caf::sec::runtime_error, "the VM is not running");
+      auto promise = self->make_response_promise<bool>();
+      self->request(s.snapshotter, caf::infinite, pause_atom_v)
+        .then([self, promise](bool) mutable { self->state.paused = true; promise.deliver(true); },
+              [promise](caf::error& e) mutable { promise.deliver(std::move(e)); });
+      return promise;
+    },
+    [self](resume_atom) -> caf::result<bool> {
+      auto& s = self->state;
+      if (s.outcome || !s.snapshotter) return caf::make_error(caf::sec::runtime_error, "the VM is not running");
+      auto promise = self->make_response_promise<bool>();
+      self->request(s.snapshotter, caf::infinite, resume_atom_v)
+        .then([self, promise](bool was_paused) mutable { self->state.paused = false; promise.deliver(was_paused); },
+              [promise](caf::error& e) mutable { promise.deliver(std::move(e)); });
+      return promise;
+    },
+    [self](status_atom) -> std::string {
+      auto& s = self->state;
+      if (s.outcome) return "stopping";
+      return s.paused ? "paused" : "running";
     },
     [self](guest_stop& why) { stop(self, std::move(why)); },
     [self](workload_signal sig) {
       auto& s = self->state;
       const guest_stop hard{128 + sig.number, false, fmt::format("stopped by signal {}", sig.number)};
-      if (!s.console.workload_streams || !s.console_device) return stop(self, hard);
+      if (!s.options.console.workload_streams || !s.console_device) return stop(self, hard);
       const std::uint8_t number = static_cast<std::uint8_t>(sig.number);
       self->send(s.console_device, console_input{encode_frame(SMVM_FRAME_SIGNAL, {&number, 1})});
       self->delayed_send(self, workload_grace_period, hard);
@@ -169,8 +263,8 @@ machine_actor::behavior_type machine_behavior(machine_pointer self, machine_part
 
 }  // namespace
 
-machine_actor spawn_machine(caf::actor_system& system, machine_parts parts, config::console_section console) {
-  return system.spawn(machine_behavior, std::move(parts), std::move(console));
+machine_actor spawn_machine(caf::actor_system& system, machine_parts parts, machine_options options) {
+  return system.spawn(machine_behavior, std::move(parts), std::move(options));
 }
 
 }  // namespace smvm::actors

@@ -29,6 +29,57 @@ result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path) {
 
 }  // namespace
 
+result<machine_parts> build_base(const config::vm_config& config,
+                                 const std::function<result<hv::guest_memory>()>& make_memory) {
+  auto kvm = hv::kvm::open();
+  if (!kvm) return kvm.error();
+  machine_parts parts;
+  parts.record = record_machine(config);
+  parts.kvm = std::make_shared<hv::kvm>(std::move(*kvm));
+  const unsigned max_vcpus = std::min(parts.kvm->max_vcpus(), hv::x86::mptable_max_cpus);
+  if (config.machine.vcpus > max_vcpus)
+    return make_error("{}machine.vcpus = {} is more than KVM allows here ({})", config.where("machine.vcpus"),
+                      config.machine.vcpus, max_vcpus);
+
+  auto vm = hv::vm::create(*parts.kvm);
+  if (!vm) return vm.error();
+  parts.vm = std::make_shared<hv::vm>(std::move(*vm));
+
+  auto memory = make_memory();
+  if (!memory) return memory.error();
+  parts.memory = std::make_shared<hv::guest_memory>(std::move(*memory));
+  if (auto r = parts.vm->map_memory(*parts.memory); !r) return r.error();
+
+  auto console = console_sink::open(config.console);
+  if (!console) return make_error("{}console.output: {}", config.where("console.output"), console.error().message);
+  parts.console = std::move(*console);
+  auto view = std::make_shared<const guest_memory_view>(parts.memory);
+  if (config.console.workload_streams) parts.channel = console_sink::workload_streams();
+  auto virtio_console = parts.channel ? parts.channel : parts.console;
+  auto virtio = wire_virtio_devices(config, *parts.vm, view, virtio_console);
+  if (!virtio) return virtio.error();
+  parts.virtio = std::move(*virtio);
+
+  auto msrs = hv::x86::saveable_msrs(*parts.kvm);
+  if (!msrs) return msrs.error();
+  parts.saved_msrs = std::make_shared<const std::vector<std::uint32_t>>(std::move(*msrs));
+  return parts;
+}
+
+result<void> add_vcpus(machine_parts& parts, unsigned count,
+                       const std::function<result<void>(unsigned id, hv::vcpu& cpu)>& prepare) {
+  for (unsigned id = 0; id < count; ++id) {
+    auto cpu = hv::vcpu::create(*parts.kvm, *parts.vm, id);
+    if (!cpu) return cpu.error();
+    auto shared = std::make_shared<hv::vcpu>(std::move(*cpu));
+    if (auto r = hv::x86::setup_vcpu(*parts.kvm, *shared, count); !r)
+      return make_error("vCPU {}: {}", id, r.error().message);
+    if (auto r = prepare(id, *shared); !r) return make_error("vCPU {}: {}", id, r.error().message);
+    parts.vcpus.push_back(std::move(shared));
+  }
+  return {};
+}
+
 result<machine_parts> build_machine(const config::vm_config& config) {
   const auto& kernel_path = config.boot.kernel;
   auto kernel = read_file(kernel_path);
@@ -46,40 +97,19 @@ result<machine_parts> build_machine(const config::vm_config& config) {
     initrd = config.boot.initrd_data;
   }
 
-  auto kvm = hv::kvm::open();
-  if (!kvm) return kvm.error();
-  machine_parts parts;
-  parts.kvm = std::make_shared<hv::kvm>(std::move(*kvm));
-  const unsigned max_vcpus = std::min(parts.kvm->max_vcpus(), hv::x86::mptable_max_cpus);
-  if (config.machine.vcpus > max_vcpus)
-    return make_error("{}machine.vcpus = {} is more than KVM allows here ({})", config.where("machine.vcpus"),
-                      config.machine.vcpus, max_vcpus);
-
-  auto vm = hv::vm::create(*parts.kvm);
-  if (!vm) return vm.error();
-  parts.vm = std::make_shared<hv::vm>(std::move(*vm));
-
   const std::uint64_t memory_bytes = config.machine.memory_mib << 20;
-  auto memory = hv::guest_memory::create(hv::x86::ram_regions(memory_bytes));
-  if (!memory) return make_error("{}machine.memory_mib: {}", config.where("machine.memory_mib"), memory.error().message);
-  parts.memory = std::make_shared<hv::guest_memory>(std::move(*memory));
-  if (auto r = parts.vm->map_memory(*parts.memory); !r) return r.error();
-
-  auto console = console_sink::open(config.console);
-  if (!console) return make_error("{}console.output: {}", config.where("console.output"), console.error().message);
-  parts.console = std::move(*console);
-  auto view = std::make_shared<const guest_memory_view>(parts.memory);
-  if (config.console.workload_streams) parts.channel = console_sink::workload_streams();
-  auto virtio_console = parts.channel ? parts.channel : parts.console;
-  auto virtio = wire_virtio_devices(config, *parts.vm, view, virtio_console);
-  if (!virtio) return virtio.error();
-  parts.virtio = std::move(*virtio);
+  auto parts = build_base(config, [&]() -> result<hv::guest_memory> {
+    auto memory = hv::guest_memory::create(hv::x86::ram_regions(memory_bytes));
+    if (!memory) return make_error("{}machine.memory_mib: {}", config.where("machine.memory_mib"), memory.error().message);
+    return memory;
+  });
+  if (!parts) return parts.error();
 
   hv::x86::linux_boot boot;
   boot.kernel = *kernel;
   boot.header = &*header;
   boot.initrd = initrd;
-  const std::string own_cmdline = config::base_cmdline(config) + parts.virtio.cmdline;
+  const std::string own_cmdline = config::base_cmdline(config) + parts->virtio.cmdline;
   boot.cmdline = own_cmdline;
   if (!config.boot.cmdline.empty()) boot.cmdline += " " + config.boot.cmdline;
   boot.cpus = config.machine.vcpus;
@@ -88,23 +118,13 @@ result<machine_parts> build_machine(const config::vm_config& config) {
                       "takes at most {}", config.where("boot.cmdline"), boot.cmdline.size(), own_cmdline,
                       header->cmdline_size);
   // With the command line checked, what can still fail is room in memory.
-  auto entry = hv::x86::load_linux(*parts.memory, memory_bytes, boot);
+  auto entry = hv::x86::load_linux(*parts->memory, memory_bytes, boot);
   if (!entry) return make_error("{}machine.memory_mib: {}", config.where("machine.memory_mib"), entry.error().message);
 
-  auto msrs = hv::x86::saveable_msrs(*parts.kvm);
-  if (!msrs) return msrs.error();
-  parts.saved_msrs = std::make_shared<const std::vector<std::uint32_t>>(std::move(*msrs));
-  for (unsigned id = 0; id < config.machine.vcpus; ++id) {
-    auto cpu = hv::vcpu::create(*parts.kvm, *parts.vm, id);
-    if (!cpu) return cpu.error();
-    auto shared = std::make_shared<hv::vcpu>(std::move(*cpu));
-    if (auto r = hv::x86::setup_vcpu(*parts.kvm, *shared, config.machine.vcpus); !r)
-      return make_error("vCPU {}: {}", id, r.error().message);
-    if (id == 0)
-      if (auto r = hv::x86::setup_boot_processor(*shared, *entry); !r)
-        return make_error("vCPU 0: {}", r.error().message);
-    parts.vcpus.push_back(std::move(shared));
-  }
+  auto added = add_vcpus(*parts, config.machine.vcpus, [&](unsigned id, hv::vcpu& cpu) -> result<void> {
+    return id == 0 ? hv::x86::setup_boot_processor(cpu, *entry) : result<void>{};
+  });
+  if (!added) return added.error();
   return parts;
 }
 

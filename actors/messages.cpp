@@ -12,4 +12,11 @@ void configure(caf::actor_system_config& config) {
   config.set("scheduler.max-threads", std::max(2u, std::thread::hardware_concurrency()));
 }
 
+std::string error_text(const caf::error& e) {
+  const auto& context = e.context();
+  if (context.match_elements<std::string>()) return context.get_as<std::string>(0);
+  if (e == caf::sec::request_timeout) return "no answer in time";
+  return caf::to_string(e);
+}
+
 }  // namespace smvm::actors

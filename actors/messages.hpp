@@ -36,6 +36,12 @@
 //                                                        guest has not ended in 10 s
 //   run_vm            run_atom           machine         int: the exit status,
 //                                                        once the VM has ended
+//   snapshot port     ready_atom         machine         none; the machine takes
+//   device                                               vm.toml's [snapshot]
+//   control socket    snapshot_request   machine         as the snapshotter's
+//   control socket    pause_atom,        machine         bool, passed on to the
+//                     resume_atom                        snapshotter
+//   control socket    status_atom        machine         string: "running", "paused"
 //   machine, control  snapshot_request   snapshotter     string: the path written, once
 //   socket                                               the state and memory files are
 //                                                        renamed into place; or an error
@@ -195,6 +201,8 @@ CAF_ADD_ATOM(smvm, smvm::actors, pause_atom, "pause")
 CAF_ADD_ATOM(smvm, smvm::actors, resume_atom, "resume")
 CAF_ADD_ATOM(smvm, smvm::actors, freeze_atom, "freeze")
 CAF_ADD_ATOM(smvm, smvm::actors, thaw_atom, "thaw")
+CAF_ADD_ATOM(smvm, smvm::actors, ready_atom, "ready")
+CAF_ADD_ATOM(smvm, smvm::actors, status_atom, "status")
 CAF_END_TYPE_ID_BLOCK(smvm)
 
 namespace smvm::actors {
@@ -217,14 +225,22 @@ using queue_worker_actor = caf::typed_actor<caf::reacts_to<queue_notify>,
 
 /// The quiesce-then-serialize protocol for one VM: replies with the path
 /// written, or an error naming the step and the part that failed.
-using snapshotter_actor = caf::typed_actor<caf::replies_to<snapshot_request>::with<std::string>>;
+/// pause: true once every part is frozen; resume: true if it was paused.
+using snapshotter_actor = caf::typed_actor<caf::replies_to<snapshot_request>::with<std::string>,
+                                           caf::replies_to<pause_atom>::with<bool>,
+                                           caf::replies_to<resume_atom>::with<bool>>;
 
 /// The interrupt lines of one VM.
 using irq_actor = caf::typed_actor<caf::reacts_to<irq_line>, caf::reacts_to<irq_raise>>;
 
 /// The supervisor of one VM.
 using machine_actor = caf::typed_actor<caf::replies_to<run_atom>::with<std::int32_t>,
-                                       caf::reacts_to<guest_stop>, caf::reacts_to<workload_signal>>;
+                                       caf::reacts_to<guest_stop>, caf::reacts_to<workload_signal>,
+                                       caf::reacts_to<ready_atom>,
+                                       caf::replies_to<snapshot_request>::with<std::string>,
+                                       caf::replies_to<pause_atom>::with<bool>,
+                                       caf::replies_to<resume_atom>::with<bool>,
+                                       caf::replies_to<status_atom>::with<std::string>>;
 
 /// The vcpu actor is a detached blocking actor (it sits in KVM_RUN), so it
 /// is untyped; it accepts `stop_atom`, `freeze_atom` and `thaw_atom`.
@@ -232,5 +248,9 @@ using machine_actor = caf::typed_actor<caf::replies_to<run_atom>::with<std::int3
 /// An actor system configuration with smvm's message types and the
 /// scheduler tuned for latency (see ARCHITECTURE.md).
 void configure(caf::actor_system_config& config);
+
+/// The text of an error an actor answered with: the reason it was made
+/// with, without CAF's wrapping.
+std::string error_text(const caf::error& e);
 
 }  // namespace smvm::actors

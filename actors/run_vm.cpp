@@ -2,10 +2,12 @@
 
 #include "actors/machine_actor.hpp"
 #include "actors/machine_builder.hpp"
+#include "control/control_socket.hpp"
 
 #include <fmt/format.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <thread>
 
@@ -17,16 +19,18 @@ namespace {
 /// are blocked in every thread (CAF's inherit the mask) and collected here.
 class stop_signal_watcher {
  public:
-  explicit stop_signal_watcher(machine_actor machine) {
-    thread_ = std::thread([this, machine = std::move(machine)] {
+  explicit stop_signal_watcher(std::vector<machine_actor> machines) {
+    thread_ = std::thread([this, machines = std::move(machines)] {
       sigset_t set = stop_signals();
       timespec tick{0, 100'000'000};
       while (!done_) {
         int sig = sigtimedwait(&set, nullptr, &tick);
         if (sig <= 0) continue;
         // The first signal is the workload's to handle (smvm run); a second one stops the VM.
-        if (signals_++ == 0) caf::anon_send(machine, workload_signal{sig});
-        else caf::anon_send(machine, guest_stop{128 + sig, false, fmt::format("stopped by signal {}", sig)});
+        const bool first = signals_++ == 0;
+        for (auto& machine : machines)
+          if (first) caf::anon_send(machine, workload_signal{sig});
+          else caf::anon_send(machine, guest_stop{128 + sig, false, fmt::format("stopped by signal {}", sig)});
       }
     });
   }
@@ -48,30 +52,97 @@ class stop_signal_watcher {
   std::thread thread_;
 };
 
+/// One VM of this process.
+struct vm_run {
+  machine_parts parts;
+  machine_options options;
+};
+
+/// Runs the VMs in one actor system until every one has ended; returns the
+/// first non-zero status by index, or 0.
+int run_machines(std::vector<vm_run> vms, const std::optional<std::filesystem::path>& control_path) {
+  sigset_t stop = stop_signal_watcher::stop_signals(), previous;
+  pthread_sigmask(SIG_BLOCK, &stop, &previous);
+  std::vector<int> statuses(vms.size(), smvm_failure_status);
+  {
+    caf::actor_system_config cfg;
+    configure(cfg);
+    caf::actor_system system{cfg};
+    std::vector<machine_actor> machines;
+    for (auto& vm : vms) machines.push_back(spawn_machine(system, std::move(vm.parts), std::move(vm.options)));
+    stop_signal_watcher watcher{machines};
+    caf::scoped_actor self{system};
+    using run_handle = decltype(self->request(machines.front(), caf::infinite, run_atom_v));
+    std::vector<run_handle> runs;
+    for (auto& machine : machines) runs.push_back(self->request(machine, caf::infinite, run_atom_v));
+    std::unique_ptr<control::control_socket> control;
+    if (control_path) {
+      auto opened = control::control_socket::open(*control_path, system, machines.front());
+      if (!opened) {
+        fmt::print(stderr, "smvm: {}\n", opened.error().message);
+        for (auto& machine : machines) self->send(machine, guest_stop{smvm_failure_status, false, ""});
+      } else {
+        control = std::move(*opened);
+      }
+    }
+    for (std::size_t i = 0; i < runs.size(); ++i)
+      runs[i].receive([&](std::int32_t s) { statuses[i] = s; },
+                      [&](caf::error& e) { fmt::print(stderr, "smvm: the machine failed: {}\n", caf::to_string(e)); });
+    control.reset();
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (statuses.size() > 1)
+    for (std::size_t i = 0; i < statuses.size(); ++i) fmt::print(stderr, "smvm: clone {} exited {}\n", i, statuses[i]);
+  for (int s : statuses)
+    if (s != 0) return s;
+  return 0;
+}
+
 }  // namespace
 
-int run_vm(const config::vm_config& config) {
+int run_vm(const config::vm_config& config, const run_options& options) {
   auto parts = build_machine(config);
   if (!parts) {
     fmt::print(stderr, "smvm: {}\n", parts.error().message);
     return smvm_failure_status;
   }
-  sigset_t stop = stop_signal_watcher::stop_signals(), previous;
-  pthread_sigmask(SIG_BLOCK, &stop, &previous);
-  int status = smvm_failure_status;
-  {
-    caf::actor_system_config cfg;
-    configure(cfg);
-    caf::actor_system system{cfg};
-    auto machine = spawn_machine(system, std::move(*parts), config.console);
-    stop_signal_watcher watcher{machine};
-    caf::scoped_actor self{system};
-    self->request(machine, caf::infinite, run_atom_v)
-      .receive([&](std::int32_t s) { status = s; },
-               [&](caf::error& e) { fmt::print(stderr, "smvm: the machine failed: {}\n", caf::to_string(e)); });
+  std::vector<vm_run> vms;
+  vms.push_back({std::move(*parts), {config.console, config.snapshot, {}}});
+  return run_machines(std::move(vms), options.control_socket);
+}
+
+int restore_vm(const restore_request& request) {
+  using clock = std::chrono::steady_clock;
+  const auto began = clock::now();
+  auto micros = [began] { return std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - began).count(); };
+  std::vector<vm_run> vms;
+  for (unsigned i = 0; i < request.clones; ++i) {
+    restore_options options{request.console};
+    if (i > 0 || request.clones > 1) options.console.input = config::console_input::none;
+    auto parts = restore_machine(request.snapshot, options);
+    if (!parts) {
+      fmt::print(stderr, "smvm: {}\n", parts.error().message);
+      return smvm_failure_status;
+    }
+    if (request.clones > 1)
+      for (const auto& disk : parts->record.disks)
+        if (!disk.read_only) {
+          fmt::print(stderr, "smvm: {}: the disk {} is writable: {} clones would write over each other's blocks; "
+                             "snapshot a VM whose disks are read_only to clone it\n",
+                     request.snapshot.string(), disk.path, request.clones);
+          return smvm_failure_status;
+        }
+    machine_options machine{options.console, std::nullopt, {}};
+    if (request.report_timing && i == 0) {
+      const auto built = micros();
+      machine.on_guest_running = [built, micros] {
+        fmt::print(stderr, "smvm: restore timing: VM built in {} us, guest running {} us after the restore began\n",
+                   built, micros());
+      };
+    }
+    vms.push_back({std::move(*parts), std::move(machine)});
   }
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  return status;
+  return run_machines(std::move(vms), request.control_socket);
 }
 
 }  // namespace smvm::actors

@@ -1,9 +1,12 @@
 #pragma once
-// The library's front door: run one VM from its config, to its end.
+// The library's front door: run one VM from its config, or VMs restored
+// from a snapshot, to their end.
 
 #include "config/vm_config.hpp"
 
 #include <cstdint>
+#include <filesystem>
+#include <optional>
 
 namespace smvm::actors {
 
@@ -11,10 +14,33 @@ namespace smvm::actors {
 /// as Docker's do; guest statuses are 0-255 and pass through unchanged.
 inline constexpr int smvm_failure_status = 125;
 
+struct run_options {
+  /// Serve the control socket (control/control_socket.hpp) here.
+  std::optional<std::filesystem::path> control_socket;
+};
+
 /// Boots the VM, waits until it ends, and returns its exit status: what the
 /// guest reported on the status port, 0 after a reboot, 128 + N after
 /// signal N (SIGINT, SIGTERM) stopped it, or 125 when smvm failed, with the
 /// reason on stderr.
-int run_vm(const config::vm_config& config);
+int run_vm(const config::vm_config& config, const run_options& options = {});
+
+struct restore_request {
+  std::filesystem::path snapshot;
+  /// VMs to run from the one snapshot, in this process.
+  unsigned clones = 1;
+  /// Only for a single VM.
+  std::optional<std::filesystem::path> control_socket;
+  /// Where the console goes; clones take no input.
+  config::console_section console;
+  /// Print how long the restore took to stderr (tools/bench/restore).
+  bool report_timing = false;
+};
+
+inline constexpr unsigned max_clones = 256;
+
+/// Restores and runs the VMs, and returns as run_vm does: with several
+/// clones, 0 when every one exited 0, else the first other status.
+int restore_vm(const restore_request& request);
 
 }  // namespace smvm::actors

@@ -9,6 +9,9 @@
 //
 // Every step has a deadline. A step that fails or times out thaws all that
 // was frozen and answers with the reason: the running VM loses nothing.
+//
+// Pause is steps 1 and 2 alone, and the VM stays frozen until resume; a
+// snapshot of a paused VM leaves it paused.
 
 #include "actors/messages.hpp"
 #include "common/result.hpp"
@@ -31,6 +34,9 @@ struct snapshot_target {
   std::function<result<std::vector<snapshot::section>>(const std::string& path)> capture;
   /// How the state file is written (tests make it fail).
   snapshot::file_io io = snapshot::file_io::system();
+  /// Removes what `capture` wrote for `path` when the state file could not
+  /// be written.
+  std::function<void(const std::string& path)> discard;
   std::chrono::milliseconds vcpu_deadline{2000};
   std::chrono::milliseconds device_deadline{10000};
 };

@@ -102,6 +102,15 @@ device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_d
   s.transport = std::make_unique<mmio_transport>(
     *s.spec.model, [self](std::uint16_t q) { notify_worker(self, q); }, interrupt);
   spawn_workers(self, *reactor, machine);
+  if (s.spec.restored) {
+    // The transport's registers, the queues and their cursors as saved; a
+    // live device's workers go on where they stopped.
+    if (auto r = devices::virtio::restore_virtio_device(*s.transport, *s.spec.model, *s.spec.restored); !r)
+      caf::anon_send(machine, guest_stop{125, true, fmt::format("{}: {}", s.spec.name, r.error().message)});
+    else if (s.transport->active() && !(s.transport->status() & status_bit::needs_reset))
+      resume_workers(self);
+    s.spec.restored.reset();
+  }
 
   return {
     [](const pio_exit&) -> std::uint64_t { return ~std::uint64_t{0}; },  // not on the port bus

@@ -11,6 +11,7 @@
 #include "actors/messages.hpp"
 #include "actors/notify_reactor.hpp"
 #include "devices/virtio/device_model.hpp"
+#include "devices/virtio/device_state.hpp"
 #include "hv/unique_fd.hpp"
 
 #include <functional>
@@ -33,6 +34,8 @@ struct virtio_device_spec {
   /// Host input (console_input) goes to this queue's worker through `input`.
   std::optional<std::uint16_t> input_queue;
   std::function<std::size_t(std::span<const std::uint8_t>)> input;
+  /// A restored device starts from this state instead of reset.
+  std::optional<devices::virtio::virtio_device_state> restored;
 };
 
 device_actor spawn_virtio_device(caf::actor_system& system, virtio_device_spec spec, irq_actor irq,

@@ -20,6 +20,7 @@ const std::map<std::string_view, key_set>& schema() {
     {"console", {"device", "input", "output"}},
     {"disk", {"path", "read_only"}},
     {"rng", {}},
+    {"snapshot", {"path", "on_ready"}},
   };
   return tables;
 }
@@ -68,7 +69,7 @@ class parser {
     for (auto& [key, node] : root) {
       auto table = schema().find(key.str());
       if (table == schema().end())
-        return make_error("{}:{}: unknown section [{}] (expected one of: machine, boot, console, disk, rng)", name_,
+        return make_error("{}:{}: unknown section [{}] (expected one of: machine, boot, console, disk, rng, snapshot)", name_,
                           node.source().begin.line, key.str());
       if (key.str() == "disk") {
         if (auto r = read_disks(node); !r) return r.error();
@@ -88,6 +89,7 @@ class parser {
     if (auto r = read_machine(root); !r) return r.error();
     if (auto r = read_boot(root); !r) return r.error();
     if (auto r = read_console(root); !r) return r.error();
+    if (auto r = read_snapshot(root); !r) return r.error();
     config_.rng = root.contains("rng");
     const std::size_t devices = config_.disks.size() + (config_.rng ? 1 : 0) +
                                 (config_.console.device == console_device::virtio ? 1 : 0);
@@ -240,6 +242,26 @@ class parser {
         config_.console.output_file = expand_path(**output, base_);
       }
     }
+    return {};
+  }
+
+  /// [snapshot]: where to write the snapshot the guest asks for, and what
+  /// the VM does then.
+  result<void> read_snapshot(const toml::table& root) {
+    const toml::node* table = root.get("snapshot");
+    if (!table) return {};
+    auto path = get<std::string>(root, "snapshot", "path");
+    if (!path) return path.error();
+    if (!*path || (*path)->empty())
+      return make_error("{}: [snapshot] has no path (the snapshot file to write when the guest is ready)", at(*table));
+    snapshot_section snap;
+    snap.path = expand_path(**path, base_);
+    const auto folder = snap.path.parent_path();
+    if (!std::filesystem::is_directory(folder))
+      return make_error("{}snapshot.path: the folder {} does not exist", config_.where("snapshot.path"), folder.string());
+    if (auto r = read_choice(root, "snapshot", "on_ready", {{"stop", true}, {"continue", false}}, snap.stop_after); !r)
+      return r;
+    config_.snapshot = std::move(snap);
     return {};
   }
 

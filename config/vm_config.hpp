@@ -7,6 +7,8 @@
 //              output = "stdout" | "none" | "<file>"
 //   [[disk]]   path = "rootfs.ext4", read_only = false   (virtio-blk, repeatable)
 //   [rng]      (virtio-rng from the host's getrandom)
+//   [snapshot] path = "vm.snap", on_ready = "stop" | "continue"
+//              (taken when the guest writes to the snapshot port, 0xf5)
 
 #include "common/result.hpp"
 
@@ -59,12 +61,18 @@ struct disk_section {
   bool read_only = false;
 };
 
+struct snapshot_section {
+  std::filesystem::path path;  // the state file; guest memory goes to path.mem
+  bool stop_after = true;      // on_ready = "stop": the VM ends once it is written
+};
+
 struct vm_config {
   machine_section machine;
   boot_section boot;
   console_section console;
   std::vector<disk_section> disks;  // /dev/vda, /dev/vdb, ... in this order
   bool rng = false;
+  std::optional<snapshot_section> snapshot;
   /// "machine.vcpus", "disk[0].path" -> where it was set; absent keys take
   /// their default.
   std::map<std::string, source_position> positions;

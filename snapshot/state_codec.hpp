@@ -34,10 +34,22 @@ class state_encoder {
     out_.put_bytes({reinterpret_cast<const std::uint8_t*>(entries.data()), entries.size() * sizeof(T)});
     return true;
   }
+  bool text(std::string_view, const std::string& v) {
+    out_.put_string(v);
+    return true;
+  }
   /// A state struct inside another: its own fields, in place.
   template <class T>
   bool nested(std::string_view, const T& inner) {
     return T::visit(*this, inner);
+  }
+  /// A list of state structs: the count, then each one's fields.
+  template <class T>
+  bool records(std::string_view, const std::vector<T>& entries) {
+    out_.put(static_cast<std::uint32_t>(entries.size()));
+    for (const auto& e : entries)
+      if (!T::visit(*this, e)) return false;
+    return true;
   }
   byte_writer& out() { return out_; }
 
@@ -75,9 +87,23 @@ class state_decoder {
     if (!entries.empty()) std::memcpy(entries.data(), bytes->data(), bytes->size());
     return true;
   }
+  bool text(std::string_view field, std::string& v) { return take(in_.get_string(field), v); }
   template <class T>
   bool nested(std::string_view, T& inner) {
     return T::visit(*this, inner);
+  }
+  template <class T>
+  bool records(std::string_view field, std::vector<T>& entries) {
+    auto count = in_.get<std::uint32_t>(field);
+    if (!count) return fail(count.error());
+    // Every record takes at least a byte: a count beyond what is left is a
+    // corrupt section, not a reason to allocate.
+    if (*count > in_.left())
+      return fail(make_error("{}: {} claims {} records in {} bytes", in_.what(), field, *count, in_.left()));
+    entries.resize(*count);
+    for (auto& e : entries)
+      if (!T::visit(*this, e)) return false;
+    return true;
   }
   /// Records a check of the decoded values that failed ("queue size 5000").
   bool fail(smvm::error e) {

@@ -121,4 +121,34 @@ check "a snapshot from a newer format version is refused" '[[ $rc == 125 && $err
 run "$smvm" snapshot
 check "snapshot without a subcommand says what to give" '[[ $rc == 125 && $err == *"inspect"* ]]'
 
+run "$smvm" restore "$work/no-snapshot"
+check "restore of a missing snapshot names it" '[[ $rc == 125 && $err == *"$work/no-snapshot: cannot open the snapshot"* ]]'
+
+run "$smvm" restore "$work/short.snap"
+check "restore of a truncated snapshot says truncated" '[[ $rc == 125 && $err == *"short.snap: truncated"* ]]'
+
+run "$smvm" restore "$work/future.snap"
+check "restore of a newer format version is refused" '[[ $rc == 125 && $err == *"format version 99 is newer"* ]]'
+
+run "$smvm" restore
+check "restore without a snapshot says so" '[[ $rc == 125 && $err == *"snapshot is required"* ]]'
+
+run "$smvm" restore --clones 0 "$work/short.snap"
+check "restore --clones 0 is refused" '[[ $rc == 125 && $err == *"--clones must be 1 to 256, got 0"* ]]'
+
+run "$smvm" restore --clones 2 --api-sock "$work/api.sock" "$work/short.snap"
+check "--api-sock with clones is refused" '[[ $rc == 125 && $err == *"--api-sock serves one VM"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[snapshot]' 'on_ready = "stop"'
+run "$smvm" --config "$work/vm.toml"
+check "[snapshot] without a path is refused" '[[ $rc == 125 && $err == *"vm.toml:3: [snapshot] has no path"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[snapshot]' 'path = "no-such-dir/vm.snap"'
+run "$smvm" --config "$work/vm.toml"
+check "a snapshot path in a missing folder is refused" '[[ $rc == 125 && $err == *"vm.toml:4: snapshot.path: the folder $work/no-such-dir does not exist"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[snapshot]' 'path = "vm.snap"' 'on_ready = "later"'
+run "$smvm" --config "$work/vm.toml"
+check "an unknown on_ready is refused" '[[ $rc == 125 && $err == *"vm.toml:5: snapshot.on_ready must be \"stop\" or \"continue\", got \"later\""* ]]'
+
 finish

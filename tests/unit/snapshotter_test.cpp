@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 
 using namespace smvm;
@@ -115,6 +116,26 @@ struct fixture {
     }, 0);
     drain();
   }
+  /// Sends pause or resume from a client actor; the reply lands in `answer`.
+  template <class Atom>
+  void ask(Atom atom) {
+    if (!snapshotter) snapshotter = spawn_snapshotter(system, target);
+    answer.reset();
+    system.spawn([=, this](caf::event_based_actor* self, int) {
+      self->request(snapshotter, caf::infinite, atom)
+        .then([this](bool b) { answer = b ? "true" : "false"; }, [this](caf::error& e) { answer = caf::to_string(e); });
+    }, 0);
+    drain();
+  }
+  /// A snapshot request to the same snapshotter.
+  void take_again() {
+    system.spawn([=, this](caf::event_based_actor* self, int) {
+      self->request(snapshotter, caf::infinite, snapshot_request{path(), false})
+        .then([this](std::string& p) { written = p; }, [this](caf::error& e) { failure = caf::to_string(e); });
+    }, 0);
+    drain();
+  }
+  std::optional<std::string> answer;
   snapshotter_actor snapshotter;
   bool all_thawed() const {
     for (auto& l : logs)
@@ -182,6 +203,13 @@ TEST_CASE("snapshotter: a vCPU that cannot save its state fails the snapshot") {
 
 TEST_CASE("snapshotter: a full disk while writing leaves no file under the final name; the VM runs on") {
   fixture f({fault::none}, fault::none);
+  // As the machine's capture does: guest memory lands beside the state
+  // file first; once the state file cannot be written it is discarded.
+  f.target.capture = [](const std::string& path) -> result<std::vector<snapshot::section>> {
+    std::ofstream(path + ".mem") << "guest memory";
+    return std::vector<snapshot::section>{{"vm", {1}}};
+  };
+  f.target.discard = [](const std::string& path) { std::filesystem::remove(path + ".mem"); };
   f.target.io.write = [](int, const void*, std::size_t) -> ssize_t {
     errno = ENOSPC;
     return -1;
@@ -202,4 +230,55 @@ TEST_CASE("snapshotter: a failure to capture the VM thaws everything") {
   REQUIRE(f.failure);
   CHECK_THAT(*f.failure, Catch::Contains("capturing the VM: KVM_GET_CLOCK"));
   CHECK(f.all_thawed());
+}
+
+TEST_CASE("snapshotter: pause freezes every part and keeps it so; resume thaws it") {
+  fixture f({fault::none, fault::none}, fault::none);
+  f.ask(pause_atom_v);
+  CHECK(f.answer == "true");
+  CHECK(f.thaws() == 0);
+  f.ask(pause_atom_v);  // paused already: nothing more to do
+  CHECK(f.answer == "true");
+  f.ask(resume_atom_v);
+  CHECK(f.answer == "true");
+  CHECK(f.all_thawed());
+  f.ask(resume_atom_v);  // running: resume says it was not paused
+  CHECK(f.answer == "false");
+  CHECK(f.all_thawed());
+}
+
+TEST_CASE("snapshotter: a snapshot of a paused VM leaves it paused") {
+  fixture f({fault::none}, fault::none);
+  f.ask(pause_atom_v);
+  f.take_again();
+  REQUIRE(f.written);
+  CHECK(f.thaws() == 0);
+  f.ask(resume_atom_v);
+  CHECK(f.all_thawed());
+}
+
+TEST_CASE("snapshotter: a failed snapshot of a paused VM leaves it paused") {
+  fixture f({fault::none}, fault::none);
+  f.target.io.write = [](int, const void*, std::size_t) -> ssize_t {
+    errno = ENOSPC;
+    return -1;
+  };
+  f.ask(pause_atom_v);
+  f.take_again();
+  REQUIRE(f.failure);
+  CHECK_THAT(*f.failure, Catch::Contains("the VM stays paused"));
+  CHECK(f.thaws() == 0);
+}
+
+TEST_CASE("snapshotter: a vCPU that never answers makes pause fail and thaws the rest") {
+  fixture f({fault::none, fault::silent}, fault::none);
+  f.ask(pause_atom_v);
+  CHECK_FALSE(f.answer);
+  f.sched.advance_time(f.target.vcpu_deadline + std::chrono::milliseconds(1));
+  f.drain();
+  REQUIRE(f.answer);
+  CHECK_THAT(*f.answer, Catch::Contains("pause: vCPU 1 did not freeze"));
+  CHECK(f.all_thawed());
+  f.ask(resume_atom_v);
+  CHECK(f.answer == "false");  // it never paused
 }

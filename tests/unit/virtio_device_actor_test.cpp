@@ -73,7 +73,9 @@ struct fixture {
       return {[](const irq_line&) {}, [this](const irq_raise& x) { if (x.line == 5) ++raises; }};
     }, 0);
     machine = system.spawn([](machine_actor::pointer, int) -> machine_actor::behavior_type {
-      return {[](run_atom) { return std::int32_t{0}; }, [](guest_stop&) {}, [](workload_signal) {}};
+      return {[](run_atom) { return std::int32_t{0}; }, [](guest_stop&) {}, [](workload_signal) {}, [](ready_atom) {},
+              [](snapshot_request&) { return std::string(); }, [](pause_atom) { return true; },
+              [](resume_atom) { return true; }, [](status_atom) { return std::string(); }};
     }, 0);
     virtio_device_spec spec;
     spec.name = "test device";

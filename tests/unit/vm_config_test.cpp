@@ -167,3 +167,18 @@ TEST_CASE("vm.toml: an unreadable file is an error, not a crash") {
   REQUIRE_FALSE(c);
   CHECK_THAT(c.error().message, Catch::Contains("cannot read /nonexistent/vm.toml"));
 }
+
+TEST_CASE("vm.toml: [snapshot] names the file and what the VM does once it is written") {
+  scratch s;
+  auto c = s.parse(boot + "[snapshot]\npath = \"vm.snap\"\non_ready = \"continue\"\n");
+  REQUIRE(c);
+  REQUIRE(c->snapshot);
+  CHECK(c->snapshot->path == s.dir / "vm.snap");
+  CHECK_FALSE(c->snapshot->stop_after);
+  auto stops = s.parse(boot + "[snapshot]\npath = \"vm.snap\"\n");
+  REQUIRE(stops);
+  CHECK(stops->snapshot->stop_after);
+  auto none = s.parse(boot);
+  REQUIRE(none);
+  CHECK_FALSE(none->snapshot);
+}

@@ -63,7 +63,9 @@ int main(int argc, char** argv) {
     return {[](const irq_line&) {}, [](const irq_raise&) {}};
   }, 0);
   auto machine = system.spawn([](machine_actor::pointer, int) -> machine_actor::behavior_type {
-    return {[](run_atom) { return std::int32_t{0}; }, [](guest_stop&) {}, [](workload_signal) {}};
+    return {[](run_atom) { return std::int32_t{0}; }, [](guest_stop&) {}, [](workload_signal) {}, [](ready_atom) {},
+            [](snapshot_request&) { return std::string(); }, [](pause_atom) { return true; },
+            [](resume_atom) { return true; }, [](status_atom) { return std::string(); }};
   }, 0);
   auto reactor = std::make_shared<notify_reactor>();
   virtio_device_spec spec;

@@ -164,6 +164,28 @@ int snapshot_inspect_command(const std::string& path) {
   return 0;
 }
 
+int restore_command(smvm::actors::restore_request request, const std::string& path, const std::string& output,
+                    const std::string& api_socket) {
+  if (request.clones < 1 || request.clones > smvm::actors::max_clones) {
+    fmt::print(stderr, "smvm restore: --clones must be 1 to {}, got {}\n", smvm::actors::max_clones, request.clones);
+    return failure;
+  }
+  if (!api_socket.empty() && request.clones > 1) {
+    fmt::print(stderr, "smvm restore: --api-sock serves one VM; it cannot go with --clones {}\n", request.clones);
+    return failure;
+  }
+  request.snapshot = path;
+  if (!api_socket.empty()) request.control_socket = api_socket;
+  using smvm::config::console_output;
+  if (output == "none") request.console.output = console_output::none;
+  else if (!output.empty() && output != "stdout") {
+    request.console.output = console_output::file;
+    request.console.output_file = output;
+  }
+  request.report_timing = std::getenv("SMVM_RESTORE_TIMING") != nullptr;
+  return smvm::actors::restore_vm(request);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -173,6 +195,9 @@ int main(int argc, char** argv) {
   CLI::App app{"smvm: run OCI and Docker images, and Linux VMs, as KVM microVMs", "smvm"};
   std::string config_file;
   app.add_option("--config", config_file, "Boot the VM described in this vm.toml")->type_name("FILE");
+  std::string api_socket;
+  app.add_option("--api-sock", api_socket, "Serve the control socket (JSON: status, pause, resume, snapshot, stop) here")
+    ->type_name("PATH");
   app.set_version_flag("--version", fmt::format("smvm {} (CAF {}.{}.{})", SMVM_VERSION, CAF_MAJOR_VERSION,
                                                 CAF_MINOR_VERSION, CAF_PATCH_VERSION));
   app.add_subcommand("run", "Run an image: smvm run [OPTIONS] IMAGE [COMMAND...] (smvm run --help)");
@@ -187,6 +212,15 @@ int main(int argc, char** argv) {
   std::string inspect_path;
   auto* inspect = snapshot->add_subcommand("inspect", "Print what a snapshot file holds, after checking it");
   inspect->add_option("file", inspect_path, "The snapshot file")->required();
+  smvm::actors::restore_request restore_request;
+  std::string restore_path, restore_output;
+  auto* restore = app.add_subcommand("restore", "Run VMs from a snapshot file, from where it was taken");
+  restore->add_option("snapshot", restore_path, "The snapshot file (its memory file is beside it)")->required();
+  restore->add_option("--clones", restore_request.clones, "Run N VMs from the snapshot in this process (default 1)")
+    ->type_name("N");
+  restore->add_option("--api-sock", api_socket, "Serve the control socket here (one VM only)")->type_name("PATH");
+  restore->add_option("--console-output", restore_output, "Where the guest console goes: stdout (default), none or FILE")
+    ->type_name("WHERE");
   app.require_subcommand(0, 1);
   app.footer(
     "Exit status: the guest's status (smvm run: the workload's; --config: written to port 0xf4),\n"
@@ -205,6 +239,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "smvm snapshot: give a subcommand: inspect FILE (see smvm snapshot --help)\n");
     return failure;
   }
+  if (*restore) return restore_command(restore_request, restore_path, restore_output, api_socket);
   if (config_file.empty()) {
     fmt::print(stderr, "smvm: nothing to run: give --config FILE or a command (see smvm --help)\n");
     return failure;
@@ -214,5 +249,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "smvm: {}\n", config.error().message);
     return failure;
   }
-  return smvm::actors::run_vm(*config);
+  smvm::actors::run_options options;
+  if (!api_socket.empty()) options.control_socket = api_socket;
+  return smvm::actors::run_vm(*config, options);
 }

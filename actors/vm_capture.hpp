@@ -1,0 +1,71 @@
+#pragma once
+// What only the machine can capture for a snapshot, with every vCPU and
+// device frozen: how the VM was built ("machine": what a restore needs to
+// build the same VM again), the VM's KVM state ("vm"), and guest memory,
+// written to its own file beside the state file ("memory": the file's name,
+// size and layout).
+
+#include "common/result.hpp"
+#include "config/vm_config.hpp"
+#include "hv/guest_memory.hpp"
+#include "hv/vm.hpp"
+#include "snapshot/snapshot_file.hpp"
+
+#include <string>
+#include <vector>
+
+namespace smvm::actors {
+
+struct disk_record {
+  std::string path;  // absolute
+  bool read_only = false;
+
+  template <class Visitor, class Self>
+  static bool visit(Visitor& v, Self& s) {
+    return v.text("path", s.path) && v.value("read_only", s.read_only);
+  }
+};
+
+/// The "machine" section: the parts of vm.toml that decide what the guest
+/// sees (vCPUs, RAM, devices and their windows). The kernel, initrd and
+/// command line are in guest memory already.
+struct machine_record {
+  std::uint32_t vcpus = 1;
+  std::uint64_t memory_mib = 0;
+  std::uint8_t console_device = 0;  // config::console_device
+  bool rng = false;
+  std::vector<disk_record> disks;
+
+  template <class Visitor, class Self>
+  static bool visit(Visitor& v, Self& s) {
+    return v.value("vcpus", s.vcpus) && v.value("memory_mib", s.memory_mib) &&
+           v.value("console_device", s.console_device) && v.value("rng", s.rng) && v.records("disks", s.disks);
+  }
+};
+
+/// The record of a VM built from `config`.
+machine_record record_machine(const config::vm_config& config);
+/// A vm.toml equivalent of the record, to build the same VM again; errors
+/// name the snapshot file `where` and the value that cannot be.
+result<config::vm_config> config_of(const machine_record& record, const std::string& where);
+
+/// The "memory" section: how the guest's RAM is laid out in the memory file.
+struct memory_layout {
+  std::uint64_t size = 0;
+  std::vector<hv::memory_region> regions;
+
+  template <class Visitor, class Self>
+  static bool visit(Visitor& v, Self& s) {
+    return v.value("size", s.size) && v.list("regions", s.regions);
+  }
+};
+
+/// The memory file of a snapshot at `state_path`: `state_path`.mem, always
+/// beside it, so the two files move together under any name.
+std::string memory_file_of(const std::string& state_path);
+
+/// Captures the VM's sections; writes guest memory to memory_file_of(path).
+result<std::vector<snapshot::section>> capture_vm(const machine_record& record, const hv::vm& vm,
+                                                  const hv::guest_memory& memory, const std::string& state_path);
+
+}  // namespace smvm::actors
