@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <sys/ioctl.h>
+
 #include <csignal>
 #include <cstring>
 
@@ -176,10 +178,16 @@ vcpu_actor::step vcpu_actor::handle_exit() {
                        fmt::format("vCPU {}: KVM could not enter the guest (hardware reason {:#x})", cpu_->id(),
                                    run->fail_entry.hardware_entry_failure_reason)});
       return step::stop;
-    case KVM_EXIT_INTERNAL_ERROR:
+    case KVM_EXIT_INTERNAL_ERROR: {
+      // Where the guest was says most about why KVM gave up (an emulation
+      // failure names an instruction at that address).
+      kvm_regs regs{};
+      const bool have_regs = ::ioctl(cpu_->fd(), KVM_GET_REGS, &regs) == 0;
       report_and_wait({125, true,
-                       fmt::format("vCPU {}: KVM internal error (suberror {})", cpu_->id(), run->internal.suberror)});
+                       fmt::format("vCPU {}: KVM internal error (suberror {}){}", cpu_->id(), run->internal.suberror,
+                                   have_regs ? fmt::format(" at rip {:#x}", regs.rip) : std::string())});
       return step::stop;
+    }
     default:
       report_and_wait({125, true, fmt::format("vCPU {}: unexpected KVM exit {}", cpu_->id(), run->exit_reason)});
       return step::stop;

@@ -2,6 +2,8 @@
 
 #include "hv/kvm_list.hpp"
 
+#include <cpuid.h>
+
 #include <algorithm>
 
 namespace smvm::hv::x86 {
@@ -74,6 +76,29 @@ result<vcpu_state> save_vcpu_state(const vcpu& cpu, const std::vector<std::uint3
   return s;
 }
 
+namespace {
+
+/// True on an AMD host (SVM): CPUID 0x80000001, ECX bit 2.
+bool host_has_svm() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(0x80000001, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 2));
+}
+
+/// The special registers as KVM_SET_SREGS should get them. On SVM,
+/// KVM_GET_SREGS reports TR as a busy TSS (type 11) whatever the VMCB held,
+/// since AMD CPUs keep the type as the descriptor had it before LTR marked
+/// it busy (9). The CPUs ignore it; QEMU's SVM emulation, where these tests
+/// run KVM, refuses every user port access (ioperm) through a TR not of
+/// type 9. So on SVM the VMCB gets back the type it held.
+kvm_sregs sregs_to_set(const kvm_sregs& saved) {
+  kvm_sregs s = saved;
+  static const bool svm = host_has_svm();
+  if (svm && s.tr.type == 11) s.tr.type = 9;
+  return s;
+}
+
+}  // namespace
+
 result<void> restore_vcpu_state(vcpu& cpu, const vcpu_state& s) {
   const auto where = [&](result<void> r) { return with_context(std::move(r), fmt::format("restoring vCPU {}", cpu.id())); };
   kvm_list<kvm_cpuid_entry2> cpuid(s.cpuid);
@@ -81,7 +106,7 @@ result<void> restore_vcpu_state(vcpu& cpu, const vcpu_state& s) {
     return where(r.error());
   if (auto r = set(cpu, KVM_SET_MP_STATE, s.mp_state, "KVM_SET_MP_STATE"); !r) return where(r);
   if (auto r = set(cpu, KVM_SET_REGS, s.regs, "KVM_SET_REGS"); !r) return where(r);
-  if (auto r = set(cpu, KVM_SET_SREGS, s.sregs, "KVM_SET_SREGS"); !r) return where(r);
+  if (auto r = set(cpu, KVM_SET_SREGS, sregs_to_set(s.sregs), "KVM_SET_SREGS"); !r) return where(r);
   if (auto r = set(cpu, kvm_set_xsave_request, s.xsave, "KVM_SET_XSAVE"); !r) return where(r);
   if (auto r = set(cpu, KVM_SET_XCRS, s.xcrs, "KVM_SET_XCRS"); !r) return where(r);
   if (auto r = set(cpu, KVM_SET_DEBUGREGS, s.debugregs, "KVM_SET_DEBUGREGS"); !r) return where(r);

@@ -4,4 +4,4 @@ build=$(cd "$1" && pwd)
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 smvm=$build/smvm
 source "$root/tests/lib.sh"
-[[ -e /dev/kvm ]] || { echo "$(basename "$0"): no /dev/kvm here; run it through tools/kvm-run" >&2; exit 125; }
+"$root/tools/kvm-usable" || { echo "$(basename "$0"): no usable /dev/kvm here; run it through tools/kvm-run" >&2; exit 125; }

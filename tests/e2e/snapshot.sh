@@ -56,6 +56,8 @@ EOF2
 run "$smvm" --config "$work/ready.toml"
 check "the guest's ready call takes the snapshot, then the VM stops with 0" \
   '[[ $rc == 0 && $out == *"count 2"* && $out != *"count 3"* && $err == *"snapshot written to $work/ready.snap"* && -s $work/ready.snap.mem ]]'
+marker=$(debugfs -R "cat /marker" "$work/data.ext4" 2>/dev/null)
+check "smvm-ready synced the guest's write to the disk image before the snapshot" '[[ $marker == "written before the snapshot" ]]'
 run "$smvm" snapshot inspect "$work/ready.snap"
 check "the snapshot holds the machine, VM, vCPU, device and memory sections" \
   '[[ $rc == 0 && $out == *machine* && $out == *vcpu.0* && $out == *virtio.0* && $out == *serial* && $out == *memory* ]]'
@@ -95,7 +97,7 @@ status_reply=$(api "$work/api.sock" '{"action": "status"}' || true)
 check "a snapshot of a paused VM is written and leaves it paused" \
   '[[ $snap_reply == *"\"ok\":true"* && -s $work/mid.snap && $status_reply == *paused* ]]'
 bad_reply=$(api "$work/api.sock" '{"action": "fly"}' || true)
-check "an unknown action gets an error naming it" '[[ $bad_reply == *"\"ok\":false"*"unknown action \\\"fly\\\""* ]]'
+check "an unknown action gets an error naming it" '[[ $bad_reply == *"\"ok\":false"* && $bad_reply == *"unknown action \\\"fly\\\""* ]]'
 resume_reply=$(api "$work/api.sock" '{"action": "resume"}' || true)
 wait_for "$work/counter.out" "tick $((last + 5))" || true
 check "resume lets the guest go on" '[[ $resume_reply == *"\"ok\":true"* ]] && grep -q "tick $((last + 5))" "$work/counter.out"'
