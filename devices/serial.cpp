@@ -129,10 +129,6 @@ void serial::write(std::uint64_t offset, unsigned, std::uint64_t raw) {
   update_irq();
 }
 
-}  // namespace smvm::devices
-
-namespace smvm::devices {
-
 serial_state serial::save() const {
   serial_state s;
   s.ier = ier_;
