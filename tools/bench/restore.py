@@ -30,6 +30,7 @@ work = tempfile.mkdtemp(prefix="smvm-bench-restore.")
 FILL_MIB = 64
 
 INIT = f"""mount -t proc proc /proc
+mount -t devtmpfs dev /dev
 mount -t tmpfs -o size=90% tmpfs /tmp
 dd if=/dev/urandom of=/tmp/fill bs=1M count={FILL_MIB} 2>/dev/null
 case "$(cat /proc/cmdline)" in
