@@ -42,8 +42,11 @@ vm cpus2 cpus 'vcpus = 2'
 run "$smvm" --config "$work/cpus2.toml"
 check "vcpus = 2 gives a guest that sees two CPUs" '[[ $rc == 0 && $out == *"guest sees 2 CPUs"* ]]'
 
+# The UART sends from an interrupt-driven buffer that `reboot -f` does not
+# wait for: give the line a moment to leave before the reset.
 initramfs reboot <<'INIT'
 echo "rebooting"
+sleep 1
 reboot -f
 INIT
 vm reboot reboot
