@@ -48,7 +48,7 @@ subprocess.run([f"{root}/guest/mkinitramfs.sh", "--init", f"{work}/init.sh", "--
 
 def vm_toml(name, mib, mode, snapshot=True):
     text = (f'[machine]\nmemory_mib = {mib}\n[boot]\nkernel = "{kernel}"\ninitrd = "bench.cpio.gz"\n'
-            f'cmdline = "bench={mode}"\n[console]\ninput = "none"\n')
+            f'cmdline = "quiet bench={mode}"\n[console]\ninput = "none"\n')
     if snapshot:
         text += f'[snapshot]\npath = "{work}/{name}.snap"\non_ready = "stop"\n'
     with open(f"{work}/{name}.toml", "w") as f:
