@@ -4,6 +4,7 @@
 #include "actors/device_actor.hpp"
 #include "actors/irq_actor.hpp"
 #include "actors/notify_reactor.hpp"
+#include "actors/run_vm.hpp"
 #include "actors/snapshotter.hpp"
 #include "actors/virtio_device_actor.hpp"
 #include "actors/vcpu_actor.hpp"
@@ -49,10 +50,35 @@ using machine_pointer = machine_actor::stateful_pointer<machine_state>;
 /// How long a workload has to end after smvm passed it a signal.
 constexpr auto workload_grace_period = std::chrono::seconds(10);
 
+/// `smvm run`: a status is the workload's only if the guest's EXIT frame,
+/// which follows all of its output, arrived with it. A guest that reset,
+/// panicked or powered off first ran a workload whose end nobody saw.
+void settle_workload_outcome(machine_state& s) {
+  const auto& channel = s.parts.channel;
+  auto& outcome = *s.outcome;
+  if (!channel) return;
+  if (auto lost = channel->failure()) {
+    outcome = {smvm_failure_status, true, *lost, outcome.by_host};
+    return;
+  }
+  if (outcome.failure || outcome.by_host) return;
+  const auto reported = channel->exit_status();
+  if (reported && *reported == outcome.exit_status) return;
+  std::string why = reported ? fmt::format("the guest's init reported status {} on its channel, but the VM ended "
+                                           "with: {}", *reported, outcome.description)
+                             : fmt::format("the guest stopped before its init reported the workload's status "
+                                           "({}); the workload's output may be cut short",
+                                           outcome.description);
+  if (const auto log = s.parts.console->tail(); !log.empty())
+    why += fmt::format("\nthe end of the guest's kernel log:\n{}", log);
+  outcome = {smvm_failure_status, true, std::move(why)};
+}
+
 void finish(machine_pointer self) {
   auto& s = self->state;
   s.input.reset();
   if (s.reactor) s.reactor->stop();
+  settle_workload_outcome(s);
   if (s.outcome->failure) fmt::print(stderr, "smvm: {}\n", s.outcome->description);
   s.done.deliver(s.outcome->exit_status);
   for (auto& d : s.devices) self->send_exit(d, caf::exit_reason::user_shutdown);
@@ -68,8 +94,11 @@ void sync_devices_then_finish(machine_pointer self) {
   auto& s = self->state;
   s.devices_unsynced = s.devices.size();
   if (s.devices.empty()) return finish(self);
+  // The workload channel's last frames wait for smvm's stdout, which may
+  // be a pipe read slowly: that wait is the reader's to end, not ours.
+  const caf::timespan deadline = s.parts.channel ? caf::infinite : caf::timespan{std::chrono::seconds(5)};
   for (auto& d : s.devices)
-    self->request(d, std::chrono::seconds(5), sync_atom_v).then(
+    self->request(d, deadline, sync_atom_v).then(
       [self](bool) {
         if (--self->state.devices_unsynced == 0) finish(self);
       },
@@ -187,6 +216,9 @@ std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
     if (is_console) console = device;
   }
   s.parts.virtio.devices.clear();
+  if (s.parts.channel)  // output nobody can take: stop the workload rather than run it for nothing
+    s.parts.channel->on_failure(
+      [me](const std::string& why) { caf::anon_send(me, guest_stop{smvm_failure_status, true, why}); });
   s.console_device = console;
   if (s.options.console.input == config::console_input::stdin_stream)
     s.input = std::make_unique<console_input_pump>(STDIN_FILENO, console, s.options.console.workload_streams,
@@ -252,7 +284,7 @@ machine_actor::behavior_type machine_behavior(machine_pointer self, machine_part
     [self](guest_stop& why) { stop(self, std::move(why)); },
     [self](workload_signal sig) {
       auto& s = self->state;
-      const guest_stop hard{128 + sig.number, false, fmt::format("stopped by signal {}", sig.number)};
+      const guest_stop hard{128 + sig.number, false, fmt::format("stopped by signal {}", sig.number), true};
       if (!s.options.console.workload_streams || !s.console_device) return stop(self, hard);
       const std::uint8_t number = static_cast<std::uint8_t>(sig.number);
       self->send(s.console_device, console_input{encode_frame(SMVM_FRAME_SIGNAL, {&number, 1})});

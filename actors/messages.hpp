@@ -132,6 +132,7 @@ struct guest_stop {
   std::int32_t exit_status = 0;
   bool failure = false;     // true: `description` is an error for stderr
   std::string description;  // "the guest reported status 3", "KVM_RUN: ..."
+  bool by_host = false;     // true: smvm's side ended the VM (a signal), not the guest
 };
 
 template <class Inspector>
@@ -177,7 +178,7 @@ typename Inspector::result_type inspect(Inspector& f, saved_section& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, guest_stop& x) {
-  return f(caf::meta::type_name("guest_stop"), x.exit_status, x.failure, x.description);
+  return f(caf::meta::type_name("guest_stop"), x.exit_status, x.failure, x.description, x.by_host);
 }
 
 }  // namespace smvm::actors

@@ -30,7 +30,7 @@ class stop_signal_watcher {
         const bool first = signals_++ == 0;
         for (auto& machine : machines)
           if (first) caf::anon_send(machine, workload_signal{sig});
-          else caf::anon_send(machine, guest_stop{128 + sig, false, fmt::format("stopped by signal {}", sig)});
+          else caf::anon_send(machine, guest_stop{128 + sig, false, fmt::format("stopped by signal {}", sig), true});
       }
     });
   }
@@ -80,7 +80,7 @@ int run_machines(std::vector<vm_run> vms, const std::optional<std::filesystem::p
       auto opened = control::control_socket::open(*control_path, system, machines.front());
       if (!opened) {
         fmt::print(stderr, "smvm: {}\n", opened.error().message);
-        for (auto& machine : machines) self->send(machine, guest_stop{smvm_failure_status, false, ""});
+        for (auto& machine : machines) self->send(machine, guest_stop{smvm_failure_status, false, "", true});
       } else {
         control = std::move(*opened);
       }

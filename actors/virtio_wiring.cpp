@@ -75,6 +75,9 @@ result<virtio_wiring> wire_virtio_devices(const config::vm_config& config, const
     spec.model = share(model, memory);
     spec.input_queue = virtio::console::receive_queue;
     spec.input = [model](std::span<const std::uint8_t> bytes) { return model->receive(bytes); };
+    // Its output waits on smvm's stdout, which a slow reader may hold up:
+    // a thread of its own, not one of the scheduler's.
+    spec.blocking = true;
     if (auto r = wire(out, std::move(spec), vm); !r) return r.error();
   }
   return out;

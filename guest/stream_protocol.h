@@ -18,7 +18,16 @@ enum smvm_frame_type {
   SMVM_FRAME_STDIN_EOF = 4, /* host -> guest: stdin has ended */
   SMVM_FRAME_SIGNAL = 5,    /* host -> guest: one byte, a signal for the workload */
   SMVM_FRAME_READY = 6,     /* guest -> host: the channel is in raw mode; input may flow */
+  SMVM_FRAME_EXIT = 7,      /* guest -> host: one byte, the workload's exit status; the last frame */
 };
+
+/* The end of a run: the workload's main process has exited and every byte
+ * of stdout and stderr it (or a child holding them) wrote is in the frames
+ * before EXIT. Init sends EXIT, waits until hvc0 has handed everything to
+ * the host (tcdrain), then writes the same status to the status port. The
+ * host takes the status as final only if EXIT came first with that status:
+ * a guest that resets, panics or powers off before that has lost output,
+ * and smvm says so (exit 125) instead of passing a short stream as success. */
 
 #define SMVM_FRAME_HEADER_SIZE 4
 #define SMVM_FRAME_MAX_PAYLOAD 65535

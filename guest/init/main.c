@@ -48,8 +48,25 @@ void init_fail(const char* fmt, ...) {
   }
 }
 
-/* Ends the VM with `status` through the status port (devices/status_port). */
+/* Ends the VM with `status` through the status port (devices/status_port),
+ * after the EXIT frame and every frame before it have reached the host. */
 static void report(int status) {
+  if (channel >= 0) {
+    const unsigned char exit_frame[SMVM_FRAME_HEADER_SIZE + 1] = {SMVM_FRAME_EXIT, 0, 1, 0, (unsigned char)status};
+    const unsigned char* p = exit_frame;
+    size_t left = sizeof exit_frame;
+    while (left) {
+      ssize_t n = write(channel, p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      p += n;
+      left -= (size_t)n;
+    }
+    /* hvc keeps up to a page in its own buffer and pushes it from a
+     * kthread: a write() that returned is not yet on the host. */
+    while (tcdrain(channel) != 0 && errno == EINTR) {
+    }
+  }
   sync();
   if (ioperm(0xf4, 1, 1) == 0) outb((unsigned char)status, 0xf4);
   reboot(RB_POWER_OFF); /* only if the port is missing: reboot=k ends the VM */

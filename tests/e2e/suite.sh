@@ -9,7 +9,7 @@ status=0
 # VM has sometimes stalled in early boot (3 times in about 80 runs, never
 # with SMVM_TRACE_EXITS=1). One warm-up boot, not counted, goes first.
 timeout -k 5 60 "$1/smvm" --config "$here/../../examples/hello.toml" </dev/null >/dev/null 2>&1 || true
-for suite in boot virtio run snapshot; do
+for suite in boot virtio run output snapshot; do
   echo "# $suite"
   "$here/$suite.sh" "$1" || status=1
 done

@@ -13,6 +13,7 @@
 #include <caf/config.hpp>
 
 #include <cmath>
+#include <csignal>
 #include <set>
 
 namespace {
@@ -189,6 +190,8 @@ int restore_command(smvm::actors::restore_request request, const std::string& pa
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A closed stdout is an error smvm reports (EPIPE), not a signal that kills it mid-run.
+  std::signal(SIGPIPE, SIG_IGN);
   if (argc >= 2 && std::string_view(argv[1]) == "run")
     return run_command(std::vector<std::string>(argv + 2, argv + argc));
 
