@@ -94,11 +94,10 @@ void sync_devices_then_finish(machine_pointer self) {
   auto& s = self->state;
   s.devices_unsynced = s.devices.size();
   if (s.devices.empty()) return finish(self);
-  // The workload channel's last frames wait for smvm's stdout, which may
-  // be a pipe read slowly: that wait is the reader's to end, not ours.
-  const caf::timespan deadline = s.parts.channel ? caf::infinite : caf::timespan{std::chrono::seconds(5)};
+  // No wait here for a slow reader of smvm run's stdout: the guest's init
+  // reports only after tcdrain, when every byte is already written.
   for (auto& d : s.devices)
-    self->request(d, deadline, sync_atom_v).then(
+    self->request(d, std::chrono::seconds(5), sync_atom_v).then(
       [self](bool) {
         if (--self->state.devices_unsynced == 0) finish(self);
       },

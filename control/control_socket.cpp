@@ -65,7 +65,7 @@ std::string handle_request(caf::actor_system& system, const actors::machine_acto
     });
   }
   if (action == "stop") {
-    caf::anon_send(machine, actors::guest_stop{0, false, "stopped through the control socket"});
+    caf::anon_send(machine, actors::guest_stop{0, false, "stopped through the control socket", true});
     return json{{"ok", true}, {"state", "stopping"}}.dump();
   }
   return failure(fmt::format("unknown action \"{}\" (expected status, pause, resume, snapshot or stop)", action));
