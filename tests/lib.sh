@@ -14,7 +14,7 @@ run() {
   printf '%s' "$input" | timeout -k 10 --preserve-status "${TEST_TIMEOUT:-120}" "$@" >"$work/out" 2>"$work/err"
   rc=$?
   set -e
-  out=$(cat "$work/out"); err=$(cat "$work/err")
+  out=$(tr -d "\0" <"$work/out"); err=$(tr -d "\0" <"$work/err")  # binary output: NULs dropped, not warned of
 }
 
 # check NAME 'CONDITION': the condition is evaluated, usually '[[ ... ]]'.
