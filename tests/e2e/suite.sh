@@ -9,8 +9,24 @@ status=0
 # VM has sometimes stalled in early boot (3 times in about 80 runs, never
 # with SMVM_TRACE_EXITS=1). One warm-up boot, not counted, goes first.
 timeout -k 5 60 "$1/smvm" --config "$here/../../examples/hello.toml" </dev/null >/dev/null 2>&1 || true
+# Under tools/kvm-run, an L1 that dies mid-run is booted again and this
+# script runs again: the suites that already ended are not run twice.
+progress=
+if [[ -n ${SMVM_KVM_RUN_KEY-} ]]; then
+  mkdir -p "$1/e2e-progress"
+  progress=$1/e2e-progress/$SMVM_KVM_RUN_KEY
+fi
 for suite in boot virtio run output snapshot; do
+  if [[ -n $progress ]] && ended=$(grep "^$suite " "$progress" 2>/dev/null); then
+    echo "# $suite: ended in an earlier try of this kvm-run, exit status ${ended#* }"
+    [[ ${ended#* } == 0 ]] || status=1
+    continue
+  fi
   echo "# $suite"
-  "$here/$suite.sh" "$1" || status=1
+  "$here/$suite.sh" "$1"
+  rc=$?
+  ((rc == 0)) || status=1
+  [[ -n $progress ]] && echo "$suite $rc" >>"$progress"
 done
+[[ -n $progress ]] && rm -f "$progress"
 exit $status

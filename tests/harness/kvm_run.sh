@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/kvm-run's bounds, in its nested L1 guest (about 1-2 minutes: three
+# tools/kvm-run's bounds, in its nested L1 guest (about 2-3 minutes: six
 # L1 boots). Skipped where /dev/kvm is usable and kvm-run runs directly.
 #   tests/harness/kvm_run.sh
 set -uo pipefail
@@ -23,4 +23,12 @@ TEST_TIMEOUT=300 SMVM_KVM_HEARTBEAT=10 SMVM_KVM_RETRIES=0 run "$kvm_run" bash -c
   'for p in /proc/[0-9]*; do [[ $(cat $p/comm) == init && $(cut -d" " -f4 $p/stat) == 1 ]] && kill -STOP ${p#/proc/}; done; sleep 600'
 check "an L1 whose heartbeat stops is given up within the bound" \
   '[[ $rc == 125 && $err == *"heartbeat stopped for 10 s"* ]]'
+# An L1 kernel that dies mid-command (a crash forced through sysrq here)
+# is booted again, and the command finds the same SMVM_KVM_RUN_KEY.
+marks=$(mktemp -d "$root/.kvm-run-test.XXXXXX")
+TEST_TIMEOUT=300 SMVM_KVM_RETRIES=1 run "$kvm_run" bash -c \
+  'f='"$marks"'/$SMVM_KVM_RUN_KEY; if [[ -e $f ]]; then echo second-try; else touch "$f"; echo c >/proc/sysrq-trigger; sleep 60; fi'
+rm -rf "$marks"
+check "an L1 that dies is booted again, and the command keeps its run key" \
+  '[[ $rc == 0 && $out == second-try && $err == *"stopped without the command'"'"'s exit status (try 1 of 2)"*"booting the L1 guest again"* ]]'
 finish
