@@ -52,16 +52,8 @@ void init_fail(const char* fmt, ...) {
  * after the EXIT frame and every frame before it have reached the host. */
 static void report(int status) {
   if (channel >= 0) {
-    const unsigned char exit_frame[SMVM_FRAME_HEADER_SIZE + 1] = {SMVM_FRAME_EXIT, 0, 1, 0, (unsigned char)status};
-    const unsigned char* p = exit_frame;
-    size_t left = sizeof exit_frame;
-    while (left) {
-      ssize_t n = write(channel, p, left);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      p += n;
-      left -= (size_t)n;
-    }
+    const unsigned char byte = (unsigned char)status;
+    send_frame(channel, SMVM_FRAME_EXIT, &byte, 1);
     /* hvc keeps up to a page in its own buffer and pushes it from a
      * kthread: a write() that returned is not yet on the host. */
     while (tcdrain(channel) != 0 && errno == EINTR) {

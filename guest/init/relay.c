@@ -31,7 +31,7 @@ static void write_all(int fd, const void* data, size_t len) {
   }
 }
 
-static void send_frame(int channel, int type, const void* data, size_t len) {
+void send_frame(int channel, int type, const void* data, size_t len) {
   unsigned char header[SMVM_FRAME_HEADER_SIZE] = {(unsigned char)type, 0, (unsigned char)(len & 0xff),
                                                   (unsigned char)(len >> 8)};
   write_all(channel, header, sizeof header);

@@ -9,10 +9,7 @@
 #   [SMVM_OUTPUT_BYTES=N] tests/e2e/output.sh BUILD_DIR
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
-images=$build/e2e-images
-[[ -d $images/cache/images ]] || { echo "output.sh: no image store; tests/e2e/images.sh makes it" >&2; exit 1; }
-export SMVM_CACHE=$images/cache
-archive=$images/image/test.tar
+use_image_store
 sh_run=("$smvm" run -u 0 --entrypoint /bin/sh "$archive" -c)
 export TEST_TIMEOUT=600
 n=${SMVM_OUTPUT_BYTES:-250000}

@@ -5,10 +5,7 @@
 #   tests/e2e/run.sh BUILD_DIR
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
-images=$build/e2e-images
-[[ -d $images/cache/images ]] || { echo "run.sh: no image store; tests/e2e/images.sh makes it" >&2; exit 1; }
-export SMVM_CACHE=$images/cache
-archive=$images/image/test.tar
+use_image_store
 layout=$images/image/oci:test
 shell=("$smvm" run --entrypoint /bin/sh)
 
