@@ -5,19 +5,29 @@
 # The guest kernel is built once and then taken from ~/.cache/smvm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Where the time goes: one line per step on stderr, and the total.
+step_start=$SECONDS
+took() { echo "test.sh: $1 took $((SECONDS - step_start)) s (total $SECONDS s)" >&2; step_start=$SECONDS; }
 tools/build-kernel.sh >/dev/null
+took "the guest kernel (cached after the first build)"
 cmake -S . -B build -DSMVM_WERROR=ON >/dev/null
 cmake --build build -j"$(nproc)"
+took "building smvm and its tests"
 ctest --test-dir build --output-on-failure "$@"
+took "ctest (unit, CLI, images, harness and the nested e2e suites)"
 
 # Sanitizers: no -Werror here, GCC 12 warns falsely inside libstdc++ under ASan.
 cmake -S . -B build-asan -DSMVM_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$(nproc)" --target smvm smvm_unit_tests
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 build-asan/tests/smvm_unit_tests
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 tests/cli/errors.sh build-asan
+took "the ASan/UBSan build, unit and CLI tests"
 
-# Fuzz the virtqueue and block request parsing for a bounded time (clang, libFuzzer).
+# Fuzz the virtqueue and block request parsing, and the workload channel's
+# frames, for a bounded time (clang, libFuzzer).
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DSMVM_FUZZ=ON >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target virtqueue_fuzz
-mkdir -p build-fuzz/corpus
+cmake --build build-fuzz -j"$(nproc)" --target virtqueue_fuzz workload_stream_fuzz
+mkdir -p build-fuzz/corpus build-fuzz/stream-corpus
 build-fuzz/virtqueue_fuzz -max_total_time="${SMVM_FUZZ_SECONDS:-60}" -max_len=70000 build-fuzz/corpus 2>&1 | tail -n 2
+build-fuzz/workload_stream_fuzz -max_total_time="${SMVM_FUZZ_SECONDS:-30}" -max_len=20000 build-fuzz/stream-corpus 2>&1 | tail -n 2
+took "the fuzzer's build and run"
