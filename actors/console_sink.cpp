@@ -38,7 +38,10 @@ std::shared_ptr<console_sink> console_sink::workload_streams(int out, int err) {
                                                                    std::span<const std::uint8_t> payload) {
     if (type == SMVM_FRAME_STDOUT) self->write_stream(out, "stdout", payload);
     if (type == SMVM_FRAME_STDERR) self->write_stream(err, "stderr", payload);
-    if (type == SMVM_FRAME_READY) ::eventfd_write(self->ready_.get(), 1);
+    if (type == SMVM_FRAME_READY) {
+      self->init_up_ = true;
+      ::eventfd_write(self->ready_.get(), 1);
+    }
     if (type == SMVM_FRAME_EXIT && payload.size() == 1) {
       std::lock_guard lock(self->mutex_);
       if (!self->exit_status_) self->exit_status_ = payload[0];

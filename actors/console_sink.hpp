@@ -12,6 +12,7 @@
 #include "config/vm_config.hpp"
 #include "hv/unique_fd.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -44,6 +45,9 @@ class console_sink {
   /// The status in the guest's EXIT frame, once it has arrived (and with
   /// it, every byte of output before it).
   std::optional<std::uint8_t> exit_status() const;
+  /// Whether the guest's init got as far as opening the channel (its READY
+  /// frame): a guest that died before did not start the workload.
+  bool init_up() const { return init_up_; }
   /// The last bytes that went through (the kernel log, for a UART sink):
   /// what smvm shows when a guest dies.
   std::string tail() const;
@@ -63,6 +67,7 @@ class console_sink {
   std::function<void(const std::string&)> on_failure_;
   std::optional<std::string> failure_;
   std::optional<std::uint8_t> exit_status_;
+  std::atomic<bool> init_up_ = false;
   std::string tail_;
 };
 

@@ -64,11 +64,13 @@ void settle_workload_outcome(machine_state& s) {
   if (outcome.failure || outcome.by_host) return;
   const auto reported = channel->exit_status();
   if (reported && *reported == outcome.exit_status) return;
-  std::string why = reported ? fmt::format("the guest's init reported status {} on its channel, but the VM ended "
-                                           "with: {}", *reported, outcome.description)
-                             : fmt::format("the guest stopped before its init reported the workload's status "
-                                           "({}); the workload's output may be cut short",
-                                           outcome.description);
+  std::string why = reported            ? fmt::format("the guest's init reported status {} on its channel, but the "
+                                                      "VM ended with: {}", *reported, outcome.description)
+                     : channel->init_up() ? fmt::format("the guest stopped before its init reported the workload's "
+                                                      "status ({}); the workload's output may be cut short",
+                                                      outcome.description)
+                                          : fmt::format("the guest stopped before its init was up ({}); the "
+                                                      "workload did not start", outcome.description);
   if (const auto log = s.parts.console->tail(); !log.empty())
     why += fmt::format("\nthe end of the guest's kernel log:\n{}", log);
   outcome = {smvm_failure_status, true, std::move(why)};

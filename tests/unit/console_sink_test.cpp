@@ -63,6 +63,15 @@ TEST_CASE("an EXIT frame of the wrong size is not taken as the workload's status
   CHECK_FALSE(sink->exit_status().has_value());
 }
 
+TEST_CASE("the sink knows the guest's init was up once its READY frame came") {
+  pipe_pair out, err;
+  auto sink = console_sink::workload_streams(out.fds[1], err.fds[1]);
+  sink->write(frame(SMVM_FRAME_STDOUT, "kernel noise is not init"));
+  CHECK_FALSE(sink->init_up());
+  sink->write(frame(SMVM_FRAME_READY, ""));
+  CHECK(sink->init_up());
+}
+
 TEST_CASE("a non-blocking stdout that is full makes the sink wait, and a slow reader gets every byte") {
   pipe_pair out, err;
   REQUIRE(::fcntl(out.fds[1], F_SETFL, O_NONBLOCK) == 0);
