@@ -14,7 +14,7 @@
 #include "devices/snapshot_port.hpp"
 #include "devices/status_port.hpp"
 #include "devices/virtio/mmio_transport.hpp"
-#include "snapshot/state_codec.hpp"
+#include "common/state_codec.hpp"
 
 #include <unistd.h>
 
@@ -81,7 +81,7 @@ void finish(machine_pointer self) {
   s.input.reset();
   if (s.reactor) s.reactor->stop();
   settle_workload_outcome(s);
-  if (s.outcome->failure) fmt::print(stderr, "smvm: {}\n", s.outcome->description);
+  if (s.outcome->failure || s.outcome->noted) fmt::print(stderr, "smvm: {}\n", s.outcome->description);
   s.done.deliver(s.outcome->exit_status);
   for (auto& d : s.devices) self->send_exit(d, caf::exit_reason::user_shutdown);
   self->send_exit(s.irq, caf::exit_reason::user_shutdown);
@@ -119,10 +119,10 @@ void stop(machine_pointer self, guest_stop why) {
 /// A restored VM's UART and i8042 take their saved state.
 result<void> restore_ports(const machine_parts& parts, devices::serial& uart, devices::i8042& kbc) {
   if (parts.device_states.empty()) return {};
-  auto serial = snapshot::decode_state<devices::serial_state>(parts.device_states.at("serial"), "section serial");
+  auto serial = decode_state<devices::serial_state>(parts.device_states.at("serial"), "section serial");
   if (!serial) return serial.error();
   if (auto r = uart.restore(*serial); !r) return make_error("section serial: {}", r.error().message);
-  auto keyboard = snapshot::decode_state<devices::i8042_state>(parts.device_states.at("i8042"), "section i8042");
+  auto keyboard = decode_state<devices::i8042_state>(parts.device_states.at("i8042"), "section i8042");
   if (!keyboard) return keyboard.error();
   kbc.restore(*keyboard);
   return {};
@@ -178,7 +178,7 @@ std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
   auto* uart_model = uart.get();
   auto serial = spawn_device(system, {std::move(uart), devices::serial::com1_base,
                                       [uart_model](std::span<const std::uint8_t> b) { uart_model->receive(b); },
-                                      "serial", [uart_model] { return snapshot::encode_state(uart_model->save()); }});
+                                      "serial", [uart_model] { return encode_state(uart_model->save()); }});
 
   auto kbc = std::make_unique<devices::i8042>([me] { caf::anon_send(me, guest_stop{0, false, "the guest rebooted"}); });
   auto* kbc_model = kbc.get();
@@ -186,7 +186,7 @@ std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
     caf::anon_send(me, guest_stop{125, true, r.error().message});
   }
   auto keyboard = spawn_device(system, {std::move(kbc), devices::i8042::base, {}, "i8042",
-                                        [kbc_model] { return snapshot::encode_state(kbc_model->save()); }});
+                                        [kbc_model] { return encode_state(kbc_model->save()); }});
   auto status = spawn_device(
     system, {std::make_unique<devices::status_port>([me](std::uint8_t code) {
                caf::anon_send(me, guest_stop{code, false, fmt::format("the guest reported status {}", code)});
@@ -245,7 +245,7 @@ machine_actor::behavior_type machine_behavior(machine_pointer self, machine_part
       std::shared_ptr<const io_routes> routes = spawn_devices(self);
       auto me = caf::actor_cast<machine_actor>(self);
       for (auto& cpu : s.parts.vcpus) {
-        auto v = self->system().spawn<vcpu_actor, caf::detached>(cpu, s.parts.saved_msrs, routes, me);
+        auto v = self->system().spawn<vcpu_actor, caf::detached>(cpu, routes, me);
         self->monitor(v);
         s.vcpus.push_back(v);
         ++s.vcpus_running;

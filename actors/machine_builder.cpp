@@ -75,6 +75,7 @@ result<void> add_vcpus(machine_parts& parts, unsigned count,
     if (auto r = hv::x86::setup_vcpu(*parts.kvm, *shared, count); !r)
       return make_error("vCPU {}: {}", id, r.error().message);
     if (auto r = prepare(id, *shared); !r) return make_error("vCPU {}: {}", id, r.error().message);
+    shared->save_msrs_from(parts.saved_msrs);
     parts.vcpus.push_back(std::move(shared));
   }
   return {};

@@ -26,7 +26,7 @@ struct machine_parts {
   std::shared_ptr<hv::kvm> kvm;
   std::shared_ptr<hv::vm> vm;
   std::shared_ptr<hv::guest_memory> memory;
-  std::vector<std::shared_ptr<hv::vcpu>> vcpus;
+  std::vector<std::shared_ptr<hv::vcpu_runner>> vcpus;
   /// The MSRs a vCPU's snapshot holds (KVM_GET_MSR_INDEX_LIST).
   std::shared_ptr<const std::vector<std::uint32_t>> saved_msrs;
   std::shared_ptr<console_sink> console;  // the UART's

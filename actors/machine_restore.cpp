@@ -7,7 +7,7 @@
 #include "hv/x86/e820.hpp"
 #include "hv/x86/vcpu_state.hpp"
 #include "hv/x86/vm_state.hpp"
-#include "snapshot/state_codec.hpp"
+#include "common/state_codec.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -23,7 +23,7 @@ template <class State>
 result<State> decode_section(const snapshot::snapshot_contents& contents, const std::string& name) {
   auto section = contents.require(name);
   if (!section) return section.error();
-  return snapshot::decode_state<State>((*section)->bytes, fmt::format("{}: section {}", contents.where, name));
+  return decode_state<State>((*section)->bytes, fmt::format("{}: section {}", contents.where, name));
 }
 
 /// Maps the memory file beside the state file, after checking the layout is

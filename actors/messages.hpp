@@ -114,7 +114,7 @@ struct queue_failed {
 };
 
 /// One part's state in a snapshot: the section name ("vcpu.0", "serial")
-/// and its bytes (snapshot/state_codec.hpp).
+/// and its bytes (common/state_codec.hpp).
 struct saved_section {
   std::string name;
   std::vector<std::uint8_t> bytes;
@@ -133,6 +133,7 @@ struct guest_stop {
   bool failure = false;     // true: `description` is an error for stderr
   std::string description;  // "the guest reported status 3", "KVM_RUN: ..."
   bool by_host = false;     // true: smvm's side ended the VM (a signal), not the guest
+  bool noted = false;       // true: `description` goes to stderr though the status is the guest's
 };
 
 template <class Inspector>
@@ -178,7 +179,8 @@ typename Inspector::result_type inspect(Inspector& f, saved_section& x) {
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, guest_stop& x) {
-  return f(caf::meta::type_name("guest_stop"), x.exit_status, x.failure, x.description, x.by_host);
+  return f(caf::meta::type_name("guest_stop"), x.exit_status, x.failure, x.description, x.by_host,
+           x.noted);
 }
 
 }  // namespace smvm::actors

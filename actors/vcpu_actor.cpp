@@ -1,11 +1,6 @@
 #include "actors/vcpu_actor.hpp"
 
-#include "hv/x86/vcpu_state.hpp"
-#include "snapshot/state_codec.hpp"
-
 #include <fmt/format.h>
-
-#include <sys/ioctl.h>
 
 #include <csignal>
 #include <cstring>
@@ -44,26 +39,13 @@ constexpr std::uint16_t post_port = 0x80;
 
 int vcpu_actor::kick_signal() { return SIGRTMIN; }
 
-void vcpu_actor::trace_exit(const kvm_run& run) const {
-  if (run.exit_reason == KVM_EXIT_IO)
-    fmt::print(stderr, "smvm: vCPU {} exit: port {} {:#x} size {} count {}\n", cpu_->id(),
-               run.io.direction == KVM_EXIT_IO_OUT ? "out" : "in", run.io.port, run.io.size, run.io.count);
-  else if (run.exit_reason == KVM_EXIT_MMIO)
-    fmt::print(stderr, "smvm: vCPU {} exit: mmio {} {:#x} size {}\n", cpu_->id(), run.mmio.is_write ? "write" : "read",
-               run.mmio.phys_addr, run.mmio.len);
-  else
-    fmt::print(stderr, "smvm: vCPU {} exit: reason {}\n", cpu_->id(), run.exit_reason);
-}
-
-vcpu_actor::vcpu_actor(caf::actor_config& cfg, std::shared_ptr<hv::vcpu> cpu,
-                       std::shared_ptr<const std::vector<std::uint32_t>> saved_msrs,
-                       std::shared_ptr<const io_routes> routes, machine_actor machine)
+vcpu_actor::vcpu_actor(caf::actor_config& cfg, std::shared_ptr<hv::vcpu_runner> cpu,
+                       std::shared_ptr<const io_routes> routes, machine_actor machine, vcpu_options opts)
     : caf::blocking_actor(cfg),
       cpu_(std::move(cpu)),
-      saved_msrs_(std::move(saved_msrs)),
       routes_(std::move(routes)),
       machine_(std::move(machine)),
-      trace_exits_(std::getenv("SMVM_TRACE_EXITS") != nullptr) {}
+      opts_(opts) {}
 
 void vcpu_actor::enqueue(caf::mailbox_element_ptr element, caf::execution_unit* unit) {
   // Replies to our own requests arrive while we wait for them outside
@@ -90,27 +72,27 @@ bool vcpu_actor::drain_mailbox() {
 
 caf::result<saved_section> vcpu_actor::freeze() {
   // An exit handled but not yet completed (an MMIO read's value sits in
-  // kvm_run, the instruction has not retired) is finished by entering
-  // KVM_RUN once more: with immediate_exit set, KVM completes it and
-  // returns at once. Only then is the state consistent.
+  // the exit's data, the instruction has not retired) is finished by
+  // running once more: with immediate_exit set, the backend completes it
+  // and returns at once. Only then is the state consistent.
   if (!frozen_) {
     for (int tries = 0;; ++tries) {
       cpu_->request_immediate_exit();
-      const int rc = cpu_->run();
+      const hv::vcpu_exit exit = cpu_->run();
       cpu_->clear_immediate_exit();
-      if (rc == -EINTR || rc == -EAGAIN) break;
-      if (rc < 0 || tries == 8)
+      if (std::holds_alternative<hv::exits::interrupted>(exit)) break;
+      if (const auto* failed = std::get_if<hv::exits::run_failed>(&exit); failed || tries == 8)
         return caf::make_error(caf::sec::runtime_error,
                                fmt::format("vCPU {}: cannot leave KVM_RUN to freeze: {}", cpu_->id(),
-                                           rc < 0 ? std::strerror(-rc) : "it keeps exiting"));
-      if (handle_exit() == step::stop) return caf::make_error(caf::sec::runtime_error, "the VM is ending");
+                                           failed ? std::strerror(failed->error) : "it keeps exiting"));
+      if (handle_exit(exit) == step::stop) return caf::make_error(caf::sec::runtime_error, "the VM is ending");
     }
     frozen_ = true;
   }
-  auto state = hv::x86::save_vcpu_state(*cpu_, *saved_msrs_);
+  auto state = cpu_->save_state();
   if (!state)
     return caf::make_error(caf::sec::runtime_error, fmt::format("vCPU {}: {}", cpu_->id(), state.error().message));
-  return saved_section{fmt::format("vcpu.{}", cpu_->id()), snapshot::encode_state(*state)};
+  return saved_section{fmt::format("vcpu.{}", cpu_->id()), std::move(*state)};
 }
 
 void vcpu_actor::act() {
@@ -124,18 +106,14 @@ void vcpu_actor::act() {
     thread_ = pthread_self();
   }
   while (!drain_mailbox()) {
-    int rc = cpu_->run();
-    if (rc == -EINTR || rc == -EAGAIN) {
+    const hv::vcpu_exit exit = cpu_->run();
+    if (std::holds_alternative<hv::exits::interrupted>(exit)) {
       // A kick. Clearing before the next drain means a message that lands
       // after the drain sets it again: no kick is lost.
       cpu_->clear_immediate_exit();
       continue;
     }
-    if (rc < 0) {
-      report_and_wait({125, true, fmt::format("vCPU {}: KVM_RUN failed: {}", cpu_->id(), std::strerror(-rc))});
-      break;
-    }
-    if (handle_exit() == step::stop) break;
+    if (handle_exit(exit) == step::stop) break;
   }
   {
     std::lock_guard<std::mutex> lock(thread_mutex_);
@@ -152,46 +130,43 @@ void vcpu_actor::report_and_wait(guest_stop why) {
     receive([&](stop_atom) { stop_requested_ = true; }, caf::others >> drop_message);
 }
 
-vcpu_actor::step vcpu_actor::handle_exit() {
-  kvm_run* run = cpu_->run_state();
-  if (trace_exits_) trace_exit(*run);
-  switch (run->exit_reason) {
-    case KVM_EXIT_IO:
-      return handle_pio();
-    case KVM_EXIT_MMIO:
-      return handle_mmio();
-    case KVM_EXIT_INTR:
-      return step::keep_running;
-    case KVM_EXIT_SHUTDOWN:
-      // A triple fault: an x86 machine resets. Linux does this on purpose
-      // with reboot=t; smvm ends the VM as for any reboot.
-      report_and_wait({0, false, "the guest reset the machine (triple fault)"});
-      return step::stop;
-    case KVM_EXIT_SYSTEM_EVENT:
-      report_and_wait({0, false, "the guest asked for a system reset or shutdown"});
-      return step::stop;
-    case KVM_EXIT_HLT:
-      report_and_wait({0, false, "the guest halted"});
-      return step::stop;
-    case KVM_EXIT_FAIL_ENTRY:
-      report_and_wait({125, true,
-                       fmt::format("vCPU {}: KVM could not enter the guest (hardware reason {:#x})", cpu_->id(),
-                                   run->fail_entry.hardware_entry_failure_reason)});
-      return step::stop;
-    case KVM_EXIT_INTERNAL_ERROR: {
-      // Where the guest was says most about why KVM gave up (an emulation
-      // failure names an instruction at that address).
-      kvm_regs regs{};
-      const bool have_regs = ::ioctl(cpu_->fd(), KVM_GET_REGS, &regs) == 0;
-      report_and_wait({125, true,
-                       fmt::format("vCPU {}: KVM internal error (suberror {}){}", cpu_->id(), run->internal.suberror,
-                                   have_regs ? fmt::format(" at rip {:#x}", regs.rip) : std::string())});
-      return step::stop;
-    }
-    default:
-      report_and_wait({125, true, fmt::format("vCPU {}: unexpected KVM exit {}", cpu_->id(), run->exit_reason)});
-      return step::stop;
-  }
+vcpu_actor::step vcpu_actor::handle_exit(const hv::vcpu_exit& exit) {
+  namespace ex = hv::exits;
+  if (opts_.trace_exits) fmt::print(stderr, "smvm: vCPU {} exit: {}\n", cpu_->id(), hv::describe(exit));
+  if (const auto* io = std::get_if<ex::port_io>(&exit)) return handle_pio(*io);
+  if (const auto* mmio = std::get_if<ex::mmio>(&exit)) return handle_mmio(*mmio);
+  if (std::holds_alternative<ex::interrupted>(exit)) return step::keep_running;
+  report_and_wait(stop_for(cpu_->id(), exit));
+  return step::stop;
+}
+
+guest_stop vcpu_actor::stop_for(unsigned id, const hv::vcpu_exit& exit) {
+  namespace ex = hv::exits;
+  return std::visit(
+    [id](const auto& x) -> guest_stop {
+      using T = std::decay_t<decltype(x)>;
+      if constexpr (std::is_same_v<T, ex::shutdown>)
+        // A triple fault: an x86 machine resets. Linux does this on purpose
+        // with reboot=t; smvm ends the VM as for any reboot, and says so, for
+        // with smvm's reboot=k it is more often a crash than a wish.
+        return {0, false, "the guest reset the machine (triple fault)", false, true};
+      else if constexpr (std::is_same_v<T, ex::system_event>)
+        return {0, false, "the guest asked for a system reset or shutdown"};
+      else if constexpr (std::is_same_v<T, ex::halt>)
+        return {0, false, "the guest halted"};
+      else if constexpr (std::is_same_v<T, ex::entry_failed>)
+        return {125, true, fmt::format("vCPU {}: KVM could not enter the guest (hardware reason {:#x})", id, x.reason)};
+      else if constexpr (std::is_same_v<T, ex::internal_error>)
+        return {125, true, fmt::format("vCPU {}: KVM internal error (suberror {}){}", id, x.suberror,
+                                       x.rip ? fmt::format(" at rip {:#x}", *x.rip) : std::string())};
+      else if constexpr (std::is_same_v<T, ex::run_failed>)
+        return {125, true, fmt::format("vCPU {}: KVM_RUN failed: {}", id, std::strerror(x.error))};
+      else if constexpr (std::is_same_v<T, ex::unexpected>)
+        return {125, true, fmt::format("vCPU {}: {}", id, x.what)};
+      else  // I/O and kicks never end the VM
+        return {125, true, fmt::format("vCPU {}: exit {} ended the VM", id, hv::describe(x))};
+    },
+    exit);
 }
 
 std::uint64_t vcpu_actor::read_from(const device_actor& device, auto message) {
@@ -202,48 +177,38 @@ std::uint64_t vcpu_actor::read_from(const device_actor& device, auto message) {
   return value;
 }
 
-vcpu_actor::step vcpu_actor::handle_pio() {
-  kvm_run* run = cpu_->run_state();
-  auto& io = run->io;
+vcpu_actor::step vcpu_actor::handle_pio(const hv::exits::port_io& io) {
+  if (io.port == post_port) return step::keep_running;
   const unsigned size = io.size;
-  if ((size != 1 && size != 2 && size != 4) ||
-      io.data_offset + std::uint64_t{io.count} * size > cpu_->run_size()) {
-    report_and_wait({125, true, fmt::format("vCPU {}: malformed port I/O exit", cpu_->id())});
+  if (size != 1 && size != 2 && size != 4) {
+    report_and_wait({125, true, fmt::format("vCPU {}: malformed port I/O exit (size {})", cpu_->id(), size)});
     return step::stop;
   }
-  auto* data = reinterpret_cast<std::uint8_t*>(run) + io.data_offset;
-  const bool is_write = io.direction == KVM_EXIT_IO_OUT;
-  if (io.port == post_port) return step::keep_running;
   auto hit = routes_->ports.find(io.port, size);
-  for (std::uint32_t i = 0; i < io.count; ++i) {
-    std::uint8_t* slot = data + i * size;
+  for (std::size_t i = 0; i < io.data.size() / size; ++i) {
+    std::uint8_t* slot = io.data.data() + std::size_t{i} * size;
     if (!hit) {
-      if (!is_write) store_le(slot, size, ~std::uint64_t{0});  // nothing there: the bus floats high
+      if (!io.write) store_le(slot, size, ~std::uint64_t{0});  // nothing there: the bus floats high
       continue;
     }
-    pio_exit message{io.port, static_cast<std::uint8_t>(size), is_write, is_write ? load_le(slot, size) : 0};
-    if (is_write) caf::anon_send(*hit->target, message);  // the member anon_send names us as sender
+    pio_exit message{io.port, static_cast<std::uint8_t>(size), io.write, io.write ? load_le(slot, size) : 0};
+    if (io.write) caf::anon_send(*hit->target, message);  // the member anon_send names us as sender
     else store_le(slot, size, read_from(*hit->target, message));
   }
   return step::keep_running;
 }
 
-vcpu_actor::step vcpu_actor::handle_mmio() {
-  auto& mmio = cpu_->run_state()->mmio;
-  const unsigned size = mmio.len;
-  if (size == 0 || size > 8) {
-    report_and_wait({125, true, fmt::format("vCPU {}: malformed MMIO exit", cpu_->id())});
-    return step::stop;
-  }
-  auto hit = routes_->mmio.find(mmio.phys_addr, size);
+vcpu_actor::step vcpu_actor::handle_mmio(const hv::exits::mmio& mmio) {
+  const auto size = static_cast<unsigned>(mmio.data.size());
+  auto hit = routes_->mmio.find(mmio.address, size);
   if (!hit) {
-    if (!mmio.is_write) store_le(mmio.data, size, ~std::uint64_t{0});
+    if (!mmio.write) store_le(mmio.data.data(), size, ~std::uint64_t{0});
     return step::keep_running;
   }
-  mmio_exit message{mmio.phys_addr, static_cast<std::uint8_t>(size), mmio.is_write != 0,
-                    mmio.is_write ? load_le(mmio.data, size) : 0};
-  if (mmio.is_write) caf::anon_send(*hit->target, message);
-  else store_le(mmio.data, size, read_from(*hit->target, message));
+  mmio_exit message{mmio.address, static_cast<std::uint8_t>(size), mmio.write,
+                    mmio.write ? load_le(mmio.data.data(), size) : 0};
+  if (mmio.write) caf::anon_send(*hit->target, message);
+  else store_le(mmio.data.data(), size, read_from(*hit->target, message));
   return step::keep_running;
 }
 

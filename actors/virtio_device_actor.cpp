@@ -3,7 +3,7 @@
 #include "actors/queue_worker.hpp"
 #include "devices/virtio/device_state.hpp"
 #include "devices/virtio/mmio_transport.hpp"
-#include "snapshot/state_codec.hpp"
+#include "common/state_codec.hpp"
 
 #include <fmt/format.h>
 
@@ -147,7 +147,7 @@ device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_d
       pause_workers(self, [self, promise]() mutable {
         auto& s = self->state;
         promise.deliver(saved_section{
-          s.spec.section, snapshot::encode_state(devices::virtio::save_virtio_device(*s.transport, *s.spec.model))});
+          s.spec.section, encode_state(devices::virtio::save_virtio_device(*s.transport, *s.spec.model))});
       });
       return promise;
     },

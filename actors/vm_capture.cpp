@@ -2,7 +2,7 @@
 
 #include "hv/x86/vm_state.hpp"
 #include "snapshot/memory_file.hpp"
-#include "snapshot/state_codec.hpp"
+#include "common/state_codec.hpp"
 
 #include <filesystem>
 
@@ -55,9 +55,9 @@ result<std::vector<snapshot::section>> capture_vm(const machine_record& record, 
   auto written = snapshot::write_memory_file(memory_path, {{memory.host_base(), memory.total_size()}, shared_fd});
   if (!written) return written.error();
   memory_layout layout{memory.total_size(), memory.regions()};
-  return std::vector<snapshot::section>{{"machine", snapshot::encode_state(record)},
-                                        {"vm", snapshot::encode_state(*state)},
-                                        {"memory", snapshot::encode_state(layout)}};
+  return std::vector<snapshot::section>{{"machine", encode_state(record)},
+                                        {"vm", encode_state(*state)},
+                                        {"memory", encode_state(layout)}};
 }
 
 }  // namespace smvm::actors

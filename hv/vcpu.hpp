@@ -1,48 +1,53 @@
 #pragma once
-// One KVM vCPU: its fd and the shared kvm_run area.
+// One KVM vCPU: its fd and the shared kvm_run area, and the vcpu_runner
+// seam filled from them: KVM_RUN's exit record turned into a vcpu_exit.
 
 #include "common/result.hpp"
 #include "hv/kvm.hpp"
 #include "hv/unique_fd.hpp"
+#include "hv/vcpu_runner.hpp"
 #include "hv/vm.hpp"
 
 #include <linux/kvm.h>
 
 #include <cstdint>
+#include <memory>
 
 namespace smvm::hv {
 
-class vcpu {
+class vcpu final : public vcpu_runner {
  public:
   static result<vcpu> create(const kvm& kvm, const vm& vm, unsigned id);
 
   vcpu(vcpu&&) noexcept;
   vcpu& operator=(vcpu&&) = delete;
-  ~vcpu();
+  ~vcpu() override;
 
-  /// One KVM_RUN. Returns 0 after a guest exit, or -errno: -EINTR when the
-  /// run was cut short by a signal or `immediate_exit`.
-  int run();
+  /// One KVM_RUN; `interrupted` when a signal or `immediate_exit` cut it short.
+  vcpu_exit run() override;
+  void request_immediate_exit() override { volatile_run()->immediate_exit = 1; }
+  void clear_immediate_exit() override { volatile_run()->immediate_exit = 0; }
+  /// The x86 state (hv/x86/vcpu_state.hpp) with the MSRs named by
+  /// save_msrs_from, encoded.
+  result<std::vector<std::uint8_t>> save_state() override;
+  unsigned id() const override { return id_; }
 
-  /// Asks a KVM_RUN in progress, or the next one, to return at once. Safe to
-  /// call from any thread; the caller also signals the vCPU thread.
-  void request_immediate_exit() { volatile_run()->immediate_exit = 1; }
-  void clear_immediate_exit() { volatile_run()->immediate_exit = 0; }
-
-  kvm_run* run_state() const { return run_; }
-  /// Bytes mapped at run_state(); KVM's data offsets must stay inside.
-  std::size_t run_size() const { return run_size_; }
+  /// The MSRs save_state() reads (KVM_GET_MSR_INDEX_LIST, sorted).
+  void save_msrs_from(std::shared_ptr<const std::vector<std::uint32_t>> indices) { msrs_ = std::move(indices); }
   int fd() const { return fd_.get(); }
-  unsigned id() const { return id_; }
 
  private:
   vcpu(unique_fd fd, kvm_run* run, std::size_t run_size, unsigned id)
       : fd_(std::move(fd)), run_(run), run_size_(run_size), id_(id) {}
   volatile kvm_run* volatile_run() const { return run_; }
+  /// kvm_run's record of the exit that just happened, checked against the
+  /// area's size.
+  vcpu_exit decode_exit();
   unique_fd fd_;
   kvm_run* run_ = nullptr;
   std::size_t run_size_ = 0;
   unsigned id_ = 0;
+  std::shared_ptr<const std::vector<std::uint32_t>> msrs_;
 };
 
 }  // namespace smvm::hv

@@ -51,7 +51,12 @@ reboot -f
 INIT
 vm reboot reboot
 run "$smvm" --config "$work/reboot.toml"
-check "a guest reboot (reboot=k, the i8042) ends the VM with status 0" '[[ $rc == 0 && $out == *"rebooting"* ]]'
+check "a guest reboot (reboot=k, the i8042) ends the VM with status 0" \
+  '[[ $rc == 0 && $out == *"rebooting"* && $err != *"triple fault"* ]]'
+sed 's/^cmdline = "quiet"$/cmdline = "quiet reboot=t"/' "$work/reboot.toml" > "$work/triple.toml"
+run --resets "$smvm" --config "$work/triple.toml"
+check "a triple fault (reboot=t) ends the VM with status 0 and says so on stderr" \
+  '[[ $rc == 0 && $out == *"rebooting"* && $err == *"the guest reset the machine (triple fault)"* ]]'
 
 initramfs echo <<'INIT'
 read -r line

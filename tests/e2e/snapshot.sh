@@ -80,30 +80,43 @@ vm counter counter <<'EOF2'
 [machine]
 vcpus = 2
 EOF2
-"$smvm" --config "$work/counter.toml" --api-sock "$work/api.sock" </dev/null >"$work/counter.out" 2>"$work/counter.err" &
-counter_pid=$!
-wait_for "$work/counter.out" "tick 20" || true
-status_reply=$(api "$work/api.sock" '{"action": "status"}' || true)
+# mid_run: runs the counter VM through status, pause, snapshot, a bad
+# action, resume and stop; leaves the replies and its status for the checks.
+mid_run() {
+  rm -f "$work/mid.snap"
+  "$smvm" --config "$work/counter.toml" --api-sock "$work/api.sock" </dev/null >"$work/counter.out" 2>"$work/counter.err" &
+  counter_pid=$!
+  wait_for "$work/counter.out" "tick 20" || true
+  status_reply=$(api "$work/api.sock" '{"action": "status"}' || true)
+  pause_reply=$(api "$work/api.sock" '{"action": "pause"}' || true)
+  sleep 0.3
+  before=$(wc -c < "$work/counter.out")
+  sleep 0.5
+  after=$(wc -c < "$work/counter.out")
+  snap_reply=$(api "$work/api.sock" "{\"action\": \"snapshot\", \"path\": \"$work/mid.snap\"}" || true)
+  last=$(grep -o 'tick [0-9]*' "$work/counter.out" | tail -n 1 | cut -d' ' -f2)
+  paused_reply=$(api "$work/api.sock" '{"action": "status"}' || true)
+  bad_reply=$(api "$work/api.sock" '{"action": "fly"}' || true)
+  resume_reply=$(api "$work/api.sock" '{"action": "resume"}' || true)
+  wait_for "$work/counter.out" "tick $((last + 5))" || true
+  stop_reply=$(api "$work/api.sock" '{"action": "stop"}' 2>&1 || true)
+  rc=0; wait $counter_pid || rc=$?
+  out=$(cat "$work/counter.out"); err=$(cat "$work/counter.err")
+}
+mid_run
+if nested_reset "$work/counter.err"; then
+  nested_resets=$((nested_resets + 1))
+  echo "# the guest triple-faulted under nested KVM; running the case again"
+  mid_run
+fi
 check "status says running" '[[ $status_reply == *"\"state\":\"running\""* ]]'
-pause_reply=$(api "$work/api.sock" '{"action": "pause"}' || true)
-sleep 0.3
-before=$(wc -c < "$work/counter.out")
-sleep 0.5
-after=$(wc -c < "$work/counter.out")
 check "pause stops the guest: no output while paused" '[[ $pause_reply == *"\"ok\":true"* && $before == "$after" ]]'
-snap_reply=$(api "$work/api.sock" "{\"action\": \"snapshot\", \"path\": \"$work/mid.snap\"}" || true)
-last=$(grep -o 'tick [0-9]*' "$work/counter.out" | tail -n 1 | cut -d' ' -f2)
-status_reply=$(api "$work/api.sock" '{"action": "status"}' || true)
 check "a snapshot of a paused VM is written and leaves it paused" \
-  '[[ $snap_reply == *"\"ok\":true"* && -s $work/mid.snap && $status_reply == *paused* ]]'
-bad_reply=$(api "$work/api.sock" '{"action": "fly"}' || true)
+  '[[ $snap_reply == *"\"ok\":true"* && -s $work/mid.snap && $paused_reply == *paused* ]]'
 check "an unknown action gets an error naming it" '[[ $bad_reply == *"\"ok\":false"* && $bad_reply == *"unknown action \\\"fly\\\""* ]]'
-resume_reply=$(api "$work/api.sock" '{"action": "resume"}' || true)
-wait_for "$work/counter.out" "tick $((last + 5))" || true
 check "resume lets the guest go on" '[[ $resume_reply == *"\"ok\":true"* ]] && grep -q "tick $((last + 5))" "$work/counter.out"'
-api "$work/api.sock" '{"action": "stop"}' >/dev/null || true
-wait $counter_pid; rc=$?
-check "stop through the control socket ends the VM with 0" '[[ $rc == 0 && ! -e $work/api.sock ]]'
+check "stop through the control socket ends the VM with 0" \
+  '[[ $stop_reply == *"\"ok\":true"* && $rc == 0 && ! -e $work/api.sock ]]'
 check "the guest saw two vCPUs" 'grep -q "cpus 2" "$work/counter.out"'
 # Restored, the guest goes on from the last tick before the pause.
 "$smvm" restore --api-sock "$work/api2.sock" "$work/mid.snap" </dev/null >"$work/restored.out" 2>"$work/restored.err" &

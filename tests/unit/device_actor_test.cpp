@@ -1,6 +1,6 @@
 #include "actors/device_actor.hpp"
 #include "devices/serial.hpp"
-#include "snapshot/state_codec.hpp"
+#include "common/state_codec.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -47,14 +47,14 @@ TEST_CASE("device actor: freeze answers with the model's state, taken after ever
   auto uart = std::make_unique<devices::serial>([](std::span<const std::uint8_t>) {}, nullptr);
   auto* model = uart.get();
   auto device = spawn_device(system, {std::move(uart), 0x3f8, {}, "serial",
-                                      [model] { return snapshot::encode_state(model->save()); }});
+                                      [model] { return encode_state(model->save()); }});
   caf::scoped_actor self{system};
   caf::anon_send(device, pio_exit{0x3ff, 1, true, 0x42});  // scratch register
   actors::saved_section saved;
   self->request(device, caf::infinite, freeze_atom_v).receive([&](actors::saved_section& s) { saved = std::move(s); },
                                                               [](caf::error&) {});
   CHECK(saved.name == "serial");
-  auto state = snapshot::decode_state<devices::serial_state>(saved.bytes, "section serial");
+  auto state = decode_state<devices::serial_state>(saved.bytes, "section serial");
   REQUIRE(state);
   CHECK(state->scr == 0x42);
   self->send_exit(device, caf::exit_reason::user_shutdown);

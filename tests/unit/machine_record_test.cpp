@@ -2,7 +2,7 @@
 // round trip, and the checks a snapshot file's values get.
 
 #include "actors/vm_capture.hpp"
-#include "snapshot/state_codec.hpp"
+#include "common/state_codec.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,8 +16,8 @@ TEST_CASE("machine record: a VM's vm.toml survives the section round trip") {
   c.console.device = config::console_device::virtio;
   c.rng = true;
   c.disks = {{"/images/root.ext4", true}, {"/images/data.ext4", false}};
-  auto bytes = snapshot::encode_state(record_machine(c));
-  auto back = snapshot::decode_state<machine_record>(bytes, "section machine");
+  auto bytes = encode_state(record_machine(c));
+  auto back = decode_state<machine_record>(bytes, "section machine");
   REQUIRE(back);
   auto rebuilt = config_of(*back, "vm.snap");
   REQUIRE(rebuilt);
@@ -51,17 +51,17 @@ TEST_CASE("machine record: values no vm.toml allows are refused, naming the file
 TEST_CASE("machine record: a disk count beyond the section's bytes is an error, not an allocation") {
   machine_record r;
   r.memory_mib = 256;
-  auto bytes = snapshot::encode_state(r);
+  auto bytes = encode_state(r);
   // The disk count is the last field: claim four billion disks.
   for (int i = 1; i <= 4; ++i) bytes[bytes.size() - i] = 0xff;
-  auto back = snapshot::decode_state<machine_record>(bytes, "section machine");
+  auto back = decode_state<machine_record>(bytes, "section machine");
   REQUIRE_FALSE(back);
   CHECK_THAT(back.error().message, Catch::Contains("section machine: disks claims 4294967295 records in 0 bytes"));
 }
 
 TEST_CASE("memory layout: the section round trip") {
   memory_layout m{256ull << 20, {{0, 256ull << 20, 0}}};
-  auto back = snapshot::decode_state<memory_layout>(snapshot::encode_state(m), "section memory");
+  auto back = decode_state<memory_layout>(encode_state(m), "section memory");
   REQUIRE(back);
   CHECK(back->size == m.size);
   REQUIRE(back->regions.size() == 1);

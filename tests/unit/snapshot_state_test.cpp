@@ -1,6 +1,6 @@
 #include "hv/x86/vcpu_state.hpp"
 #include "hv/x86/vm_state.hpp"
-#include "snapshot/state_codec.hpp"
+#include "common/state_codec.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -31,8 +31,8 @@ hv::x86::vcpu_state sample_vcpu() {
 
 TEST_CASE("a vCPU's state survives encoding and decoding field for field") {
   const auto saved = sample_vcpu();
-  const auto bytes = snapshot::encode_state(saved);
-  auto back = snapshot::decode_state<hv::x86::vcpu_state>(bytes, "section vcpu.0");
+  const auto bytes = encode_state(saved);
+  auto back = decode_state<hv::x86::vcpu_state>(bytes, "section vcpu.0");
   REQUIRE(back);
   CHECK(back->regs.rip == saved.regs.rip);
   CHECK(back->regs.rflags == saved.regs.rflags);
@@ -53,7 +53,7 @@ TEST_CASE("a VM's irqchip, PIT and clock state survives encoding") {
   s.ioapic.chip.ioapic.redirtbl[3].bits = 0x10023;
   s.pit.channels[0].count = 11932;
   s.clock.clock = 987654321;
-  auto back = snapshot::decode_state<hv::x86::vm_state>(snapshot::encode_state(s), "section vm");
+  auto back = decode_state<hv::x86::vm_state>(encode_state(s), "section vm");
   REQUIRE(back);
   CHECK(back->ioapic.chip.ioapic.redirtbl[3].bits == 0x10023);
   CHECK(back->pit.channels[0].count == 11932);
@@ -61,25 +61,25 @@ TEST_CASE("a VM's irqchip, PIT and clock state survives encoding") {
 }
 
 TEST_CASE("a vCPU section cut short or with extra bytes is refused, naming the field") {
-  auto bytes = snapshot::encode_state(sample_vcpu());
+  auto bytes = encode_state(sample_vcpu());
   auto cut = bytes;
   cut.resize(cut.size() - 10);
-  auto r = snapshot::decode_state<hv::x86::vcpu_state>(cut, "section vcpu.0");
+  auto r = decode_state<hv::x86::vcpu_state>(cut, "section vcpu.0");
   REQUIRE_FALSE(r);
   CHECK_THAT(r.error().message, Catch::Contains("section vcpu.0: events"));
 
   auto longer = bytes;
   longer.push_back(0);
-  r = snapshot::decode_state<hv::x86::vcpu_state>(longer, "section vcpu.0");
+  r = decode_state<hv::x86::vcpu_state>(longer, "section vcpu.0");
   REQUIRE_FALSE(r);
   CHECK_THAT(r.error().message, Catch::Contains("1 bytes left over"));
 }
 
 TEST_CASE("a list whose entries have another size than this smvm's is refused") {
-  auto bytes = snapshot::encode_state(sample_vcpu());
+  auto bytes = encode_state(sample_vcpu());
   // The cpuid list is first: its entry size is the first u32.
   bytes[0] = static_cast<std::uint8_t>(bytes[0] + 4);
-  auto r = snapshot::decode_state<hv::x86::vcpu_state>(bytes, "section vcpu.0");
+  auto r = decode_state<hv::x86::vcpu_state>(bytes, "section vcpu.0");
   REQUIRE_FALSE(r);
   CHECK_THAT(r.error().message, Catch::Contains("cpuid entries are"));
 }

@@ -6,7 +6,7 @@
 #include "devices/virtio/device_state.hpp"
 #include "devices/virtio/mmio_transport.hpp"
 #include "hv/eventfd.hpp"
-#include "snapshot/state_codec.hpp"
+#include "common/state_codec.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -190,7 +190,7 @@ TEST_CASE("virtio device actor: freeze answers once the request in flight is don
     .receive([&](saved_section& s) { saved = std::move(s); busy_at_reply = f.model->busy; }, [](caf::error&) {});
   CHECK_FALSE(busy_at_reply);
   CHECK(saved.name == "virtio.0");
-  auto state = snapshot::decode_state<devices::virtio::virtio_device_state>(saved.bytes, "section virtio.0");
+  auto state = decode_state<devices::virtio::virtio_device_state>(saved.bytes, "section virtio.0");
   REQUIRE(state);
   CHECK(state->transport.status & status_bit::driver_ok);
   CHECK(state->queues.size() == 2);

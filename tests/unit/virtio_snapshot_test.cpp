@@ -1,7 +1,7 @@
 #include "devices/virtio/device_state.hpp"
 #include "devices/virtio/rng.hpp"
 #include "devices/virtio/console.hpp"
-#include "snapshot/state_codec.hpp"
+#include "common/state_codec.hpp"
 #include "test_memory.hpp"
 
 #include <catch2/catch.hpp>
@@ -53,8 +53,8 @@ TEST_CASE("a restored virtio device goes on from where its queue stood") {
   REQUIRE(before.model.process());
   REQUIRE(m.get<std::uint16_t>(0x3002) == 1);
 
-  const auto bytes = snapshot::encode_state(save_virtio_device(before.transport, before.model));
-  auto state = snapshot::decode_state<virtio_device_state>(bytes, "section virtio.rng");
+  const auto bytes = encode_state(save_virtio_device(before.transport, before.model));
+  auto state = decode_state<virtio_device_state>(bytes, "section virtio.rng");
   REQUIRE(state);
 
   rng_device after(m);  // guest memory comes back with the snapshot

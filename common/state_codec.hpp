@@ -10,7 +10,7 @@
 #include <type_traits>
 #include <vector>
 
-namespace smvm::snapshot {
+namespace smvm {
 
 class state_encoder {
  public:
@@ -142,4 +142,4 @@ result<State> decode_state(std::span<const std::uint8_t> bytes, std::string what
   return state;
 }
 
-}  // namespace smvm::snapshot
+}  // namespace smvm

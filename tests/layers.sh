@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The layers' rules that the build alone does not catch (ARCHITECTURE.md):
+# hv/, devices/, config/ and common/ know nothing of CAF or the actors, and
+# no actor touches KVM's exit record or calls ioctl: those live behind
+# hv/vcpu_runner.hpp. Each rule broken prints the lines that break it.
+#   tests/layers.sh
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+source "$root/tests/lib.sh"
+cd "$root"
+
+run grep -rnE '#include <caf/|#include "actors/|#include "control/|#include "run/' hv devices config common
+check "hv/, devices/, config/ and common/ include no CAF and no layer above them" '[[ $rc == 1 ]]'
+run grep -rnE 'kvm_run|ioctl|linux/kvm\.h' actors control run
+check "no actor, control or run file reads kvm_run or calls ioctl" '[[ $rc == 1 ]]'
+run grep -rnE '#include "(actors|control|run)/' image snapshot
+check "image/ and snapshot/ include no actor, control or run header" '[[ $rc == 1 ]]'
+finish
