@@ -13,8 +13,8 @@ namespace smvm::actors {
 console_input_pump::console_input_pump(int fd, device_actor console, bool framed, int gate) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return;  // without a wake pipe there is no input
-  wake_read_ = hv::unique_fd(pipe_fds[0]);
-  wake_write_ = hv::unique_fd(pipe_fds[1]);
+  wake_read_ = unique_fd(pipe_fds[0]);
+  wake_write_ = unique_fd(pipe_fds[1]);
   thread_ = std::thread([this, fd, framed, gate, console = std::move(console)] { run(fd, console, framed, gate); });
 }
 

@@ -3,7 +3,7 @@
 // actor: it sits in poll(), and a blocked actor would hold up shutdown.
 
 #include "actors/messages.hpp"
-#include "hv/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 
 #include <thread>
 
@@ -22,7 +22,7 @@ class console_input_pump {
 
  private:
   void run(int fd, device_actor console, bool framed, int gate);
-  hv::unique_fd wake_read_, wake_write_;
+  unique_fd wake_read_, wake_write_;
   std::thread thread_;
 };
 

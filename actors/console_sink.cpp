@@ -22,7 +22,7 @@ result<std::shared_ptr<console_sink>> console_sink::open(const config::console_s
   if (console.output == config::console_output::stdout_stream) sink->fd_ = STDOUT_FILENO;
   if (console.output == config::console_output::file) {
     sink->owned_ =
-      hv::unique_fd(::open(console.output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644));
+      unique_fd(::open(console.output_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644));
     if (!sink->owned_.valid())
       return make_error("cannot write console output to {}: {}", console.output_file.string(), std::strerror(errno));
     sink->fd_ = sink->owned_.get();
@@ -32,7 +32,7 @@ result<std::shared_ptr<console_sink>> console_sink::open(const config::console_s
 
 std::shared_ptr<console_sink> console_sink::workload_streams(int out, int err) {
   std::shared_ptr<console_sink> sink(new console_sink());
-  sink->ready_ = hv::unique_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  sink->ready_ = unique_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   auto* self = sink.get();  // the decoder lives and dies with the sink
   sink->frames_ = std::make_unique<frame_decoder>([self, out, err](std::uint8_t type,
                                                                    std::span<const std::uint8_t> payload) {

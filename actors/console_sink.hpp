@@ -4,13 +4,13 @@
 //
 // The workload channel's sink is also where `smvm run` learns that the
 // workload's output is whole: the guest's EXIT frame comes after every
-// output frame (guest/stream_protocol.h), and a write to smvm's stdout or
+// output frame (common/stream_protocol.h), and a write to smvm's stdout or
 // stderr that fails is remembered, never dropped in silence.
 
 #include "common/result.hpp"
 #include "common/stream_frames.hpp"
 #include "config/vm_config.hpp"
-#include "hv/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -60,8 +60,8 @@ class console_sink {
   void keep_tail(std::span<const std::uint8_t> bytes);
 
   std::unique_ptr<frame_decoder> frames_;
-  hv::unique_fd ready_;
-  hv::unique_fd owned_;
+  unique_fd ready_;
+  unique_fd owned_;
   int fd_ = -1;
   mutable std::mutex mutex_;  // what the writing thread leaves for the machine
   std::function<void(const std::string&)> on_failure_;

@@ -4,7 +4,7 @@
 // raise is one write() and KVM injects the interrupt without an exit.
 
 #include "actors/messages.hpp"
-#include "hv/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 #include "hv/vm.hpp"
 
 #include <map>
@@ -13,7 +13,7 @@
 namespace smvm::actors {
 
 /// Line -> the irqfd KVM_IRQFD bound to it.
-using irqfd_map = std::map<std::uint32_t, hv::unique_fd>;
+using irqfd_map = std::map<std::uint32_t, unique_fd>;
 
 irq_actor spawn_irq(caf::actor_system& system, std::shared_ptr<const hv::vm> vm, irqfd_map irqfds = {});
 

@@ -38,7 +38,7 @@ result<hv::guest_memory> map_memory_file(const std::filesystem::path& snapshot_p
   if (!same)
     return make_error("{}: section memory: the layout is not that of a {} MiB guest", where, memory_mib);
   const std::filesystem::path path = memory_file_of(snapshot_path.string());
-  hv::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return make_error("{}: memory file {}: {}", where, path.string(), std::strerror(errno));
   struct stat st{};
   if (fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) != layout.size)

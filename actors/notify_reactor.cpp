@@ -10,7 +10,7 @@
 namespace smvm::actors {
 
 notify_reactor::notify_reactor() {
-  epoll_ = hv::unique_fd(::epoll_create1(EPOLL_CLOEXEC));
+  epoll_ = unique_fd(::epoll_create1(EPOLL_CLOEXEC));
   auto wake = hv::make_eventfd();
   if (!epoll_.valid() || !wake) return;  // watch() reports it
   wake_ = std::move(*wake);
@@ -30,7 +30,7 @@ void notify_reactor::stop() {
   targets_.clear();  // the workers' handles go with the thread
 }
 
-result<void> notify_reactor::watch(hv::unique_fd fd, queue_worker_actor worker, std::uint16_t queue) {
+result<void> notify_reactor::watch(unique_fd fd, queue_worker_actor worker, std::uint16_t queue) {
   if (!thread_.joinable()) return make_error("the queue notification thread did not start");
   const int raw = fd.get();
   std::lock_guard lock(mutex_);

@@ -8,7 +8,7 @@
 
 #include "actors/messages.hpp"
 #include "common/result.hpp"
-#include "hv/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 
 #include <map>
 #include <mutex>
@@ -25,19 +25,19 @@ class notify_reactor {
 
   /// Sends queue_notify{queue} to `worker` each time `fd` is signalled.
   /// Takes `fd`; thread-safe. A signal that came before is not lost.
-  result<void> watch(hv::unique_fd fd, queue_worker_actor worker, std::uint16_t queue);
+  result<void> watch(unique_fd fd, queue_worker_actor worker, std::uint16_t queue);
   /// Stops and joins the thread (idempotent); watches end with it.
   void stop();
 
  private:
   struct target {
-    hv::unique_fd fd;
+    unique_fd fd;
     queue_worker_actor worker;
     std::uint16_t queue;
   };
   void run();
 
-  hv::unique_fd epoll_, wake_;
+  unique_fd epoll_, wake_;
   std::mutex mutex_;  // guards targets_ between watch() and the thread
   std::map<int, target> targets_;
   std::thread thread_;

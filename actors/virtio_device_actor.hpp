@@ -12,7 +12,7 @@
 #include "actors/notify_reactor.hpp"
 #include "devices/virtio/device_model.hpp"
 #include "devices/virtio/device_state.hpp"
-#include "hv/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 
 #include <functional>
 #include <memory>
@@ -29,7 +29,7 @@ struct virtio_device_spec {
   std::shared_ptr<devices::virtio::device_model> model;
   std::uint64_t base = 0;          // the register window's guest-physical address
   std::uint32_t irq_line = 0;      // bound to an irqfd the irq actor owns
-  std::vector<hv::unique_fd> notify_fds;  // one ioeventfd per queue, in order
+  std::vector<unique_fd> notify_fds;  // one ioeventfd per queue, in order
   bool blocking = false;           // the backend blocks (disk I/O): workers get threads
   /// Host input (console_input) goes to this queue's worker through `input`.
   std::optional<std::uint16_t> input_queue;

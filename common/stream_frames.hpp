@@ -1,5 +1,5 @@
 #pragma once
-// The host side of the workload channel (guest/stream_protocol.h): frames
+// The host side of the workload channel (common/stream_protocol.h): frames
 // that keep the workload's stdout and stderr apart, and carry stdin, its
 // end, and signals to the guest. The guest is untrusted: a frame of a type
 // the host does not take is skipped, never trusted further.
@@ -10,7 +10,7 @@
 #include <vector>
 
 extern "C" {
-#include "guest/stream_protocol.h"
+#include "common/stream_protocol.h"
 }
 
 namespace smvm {

@@ -51,7 +51,7 @@ struct console_section {
   console_output output = console_output::stdout_stream;
   std::filesystem::path output_file;
   /// smvm run: virtio-console carries the workload channel
-  /// (guest/stream_protocol.h) to smvm's stdin, stdout and stderr, and the
+  /// (common/stream_protocol.h) to smvm's stdin, stdout and stderr, and the
   /// UART (ttyS0) the kernel's log to `output`. Not a vm.toml key.
   bool workload_streams = false;
 };

@@ -2,7 +2,7 @@
 // eventfd(2): the doorbells between KVM and smvm (ioeventfd, irqfd).
 
 #include "common/result.hpp"
-#include "hv/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 
 #include <cstdint>
 

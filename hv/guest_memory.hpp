@@ -4,7 +4,7 @@
 // a bounds check, because addresses often come from the untrusted guest.
 
 #include "common/result.hpp"
-#include "hv/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 
 #include <cstdint>
 #include <cstring>

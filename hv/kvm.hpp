@@ -2,7 +2,7 @@
 // /dev/kvm: the system fd, its capabilities and what it can emulate.
 
 #include "common/result.hpp"
-#include "hv/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 
 #include <linux/kvm.h>
 

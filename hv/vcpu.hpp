@@ -4,7 +4,7 @@
 
 #include "common/result.hpp"
 #include "hv/kvm.hpp"
-#include "hv/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 #include "hv/vcpu_runner.hpp"
 #include "hv/vm.hpp"
 

@@ -83,7 +83,7 @@ std::uint64_t image_record::size() const {
   return total;
 }
 
-blob_writer::blob_writer(fs::path temp, fs::path blobs, hv::unique_fd fd)
+blob_writer::blob_writer(fs::path temp, fs::path blobs, unique_fd fd)
   : temp_(std::move(temp)), blobs_(std::move(blobs)), fd_(std::move(fd)), hash_(std::make_unique<sha256>()) {}
 
 blob_writer::blob_writer(blob_writer&& other) noexcept
@@ -162,7 +162,7 @@ result<blob_writer> store::new_blob() {
   if (auto r = make_dirs(root_ / "blobs" / "sha256"); !r) return r.error();
   auto temp = temp_path("blob");
   if (!temp) return temp.error();
-  hv::unique_fd fd(::open(temp->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  unique_fd fd(::open(temp->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd.valid()) return make_error("cannot create {}: {}", temp->string(), std::strerror(errno));
   return blob_writer(*temp, root_ / "blobs" / "sha256", std::move(fd));
 }
@@ -170,7 +170,7 @@ result<blob_writer> store::new_blob() {
 result<void> store::import_blob(const fs::path& file, const std::string& expected) {
   if (!is_sha256_digest(expected)) return make_error("\"{}\" is not a sha256 digest", expected);
   if (has_blob(expected)) return {};
-  hv::unique_fd in(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  unique_fd in(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in.valid()) return make_error("cannot read {}: {}", file.string(), std::strerror(errno));
   auto writer = new_blob();
   if (!writer) return writer.error();

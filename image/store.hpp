@@ -10,7 +10,7 @@
 // Nothing outside this folder is ever written while importing or unpacking.
 
 #include "common/result.hpp"
-#include "hv/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 #include "image/sha256.hpp"
 
 #include <cstdint>
@@ -55,10 +55,10 @@ class blob_writer {
 
  private:
   friend class store;
-  blob_writer(std::filesystem::path temp, std::filesystem::path blobs, hv::unique_fd fd);
+  blob_writer(std::filesystem::path temp, std::filesystem::path blobs, unique_fd fd);
   result<void> finish_as(const std::string& digest);
   std::filesystem::path temp_, blobs_;
-  hv::unique_fd fd_;
+  unique_fd fd_;
   std::unique_ptr<sha256> hash_;
   std::uint64_t size_ = 0;
   bool committed_ = false;

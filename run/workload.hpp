@@ -1,7 +1,7 @@
 #pragma once
 // What the guest init runs: the image config merged with `smvm run`'s
 // options as Docker merges them, and the run spec that carries it into the
-// guest (guest/stream_protocol.h).
+// guest (common/stream_protocol.h).
 
 #include "image/manifest.hpp"
 #include "include/smvm/smvm.hpp"

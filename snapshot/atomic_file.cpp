@@ -23,7 +23,7 @@ result<atomic_file> atomic_file::create(fs::path final_path, file_io io) {
   std::string pattern = (folder / ("." + file.final_path_.filename().string() + ".tmp.XXXXXX")).string();
   const int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
   if (fd < 0) return make_error("{}: cannot create a file in {}: {}", file.final_path_.string(), folder.string(), std::strerror(errno));
-  file.fd_ = hv::unique_fd(fd);
+  file.fd_ = unique_fd(fd);
   file.temp_path_ = pattern;
   file.io_ = std::move(io);
   return file;
@@ -78,7 +78,7 @@ result<void> atomic_file::commit() {
   committed_ = true;
   // The rename is durable once the folder is: fsync it too.
   const auto folder = final_path_.has_parent_path() ? final_path_.parent_path() : fs::path(".");
-  hv::unique_fd dir(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  unique_fd dir(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid() || io_.fsync(dir.get()) != 0)
     return make_error("{}: fsync of the folder {}: {}", final_path_.string(), folder.string(), std::strerror(errno));
   return {};

@@ -5,7 +5,7 @@
 // file is removed and whatever held the final name before is untouched.
 
 #include "common/result.hpp"
-#include "hv/unique_fd.hpp"
+#include "common/unique_fd.hpp"
 
 #include <sys/types.h>
 
@@ -50,7 +50,7 @@ class atomic_file {
 
   std::filesystem::path final_path_;
   std::filesystem::path temp_path_;
-  hv::unique_fd fd_;
+  unique_fd fd_;
   std::uint64_t append_at_ = 0;
   file_io io_;
   bool committed_ = false;

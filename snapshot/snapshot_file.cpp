@@ -152,7 +152,7 @@ result<void> write_snapshot_file(const std::filesystem::path& path, std::span<co
 }
 
 result<snapshot_contents> read_snapshot_file(const std::filesystem::path& path) {
-  hv::unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return make_error("{}: cannot open the snapshot: {}", path.string(), std::strerror(errno));
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))

@@ -2,7 +2,7 @@
 # The layers' rules that the build alone does not catch (ARCHITECTURE.md):
 # hv/, devices/, config/ and common/ know nothing of CAF or the actors, and
 # no actor touches KVM's exit record or calls ioctl: those live behind
-# hv/vcpu_runner.hpp. Each rule broken prints the lines that break it.
+# hv/vcpu_runner.hpp; the host includes nothing from guest/. Each rule broken prints the lines that break it.
 #   tests/layers.sh
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,6 +13,8 @@ run grep -rnE '#include <caf/|#include "actors/|#include "control/|#include "run
 check "hv/, devices/, config/ and common/ include no CAF and no layer above them" '[[ $rc == 1 ]]'
 run grep -rnE 'kvm_run|ioctl|linux/kvm\.h' actors control run
 check "no actor, control or run file reads kvm_run or calls ioctl" '[[ $rc == 1 ]]'
+run grep -rnE '#include "guest/' common hv devices config actors
+check "the host's code includes nothing from guest/ (shared wire formats live in common/)" '[[ $rc == 1 ]]'
 run grep -rnE '#include "(actors|control|run)/' image snapshot
 check "image/ and snapshot/ include no actor, control or run header" '[[ $rc == 1 ]]'
 finish

@@ -36,7 +36,7 @@ int resolve_user(const char* user, struct identity* id, char* why, size_t why_si
  * returns its exit status (128+N when signal N ended it). */
 int run_workload(int channel, const struct run_spec* spec, const struct identity* id);
 
-/* relay.c: writes one frame (guest/stream_protocol.h) whole, unless the
+/* relay.c: writes one frame (common/stream_protocol.h) whole, unless the
  * channel fails. */
 void send_frame(int channel, int type, const void* data, size_t len);
 

@@ -8,7 +8,7 @@
 #define _GNU_SOURCE
 #include "init.h"
 
-#include "../stream_protocol.h"
+#include "../../common/stream_protocol.h"
 
 #include <errno.h>
 #include <fcntl.h>

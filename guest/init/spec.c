@@ -1,7 +1,7 @@
 /* The run spec: what smvm decided to run (argv, env, cwd, user). */
 #include "init.h"
 
-#include "../stream_protocol.h"
+#include "../../common/stream_protocol.h"
 
 #include <fcntl.h>
 #include <stdio.h>

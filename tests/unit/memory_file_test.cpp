@@ -28,7 +28,7 @@ std::uint64_t allocated_bytes(const std::filesystem::path& p) {
   return static_cast<std::uint64_t>(st.st_blocks) * 512;
 }
 
-hv::unique_fd open_read(const std::filesystem::path& p) { return hv::unique_fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC)); }
+unique_fd open_read(const std::filesystem::path& p) { return unique_fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC)); }
 
 }  // namespace
 

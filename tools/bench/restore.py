@@ -20,13 +20,16 @@ Memory: PSS (from /proc/PID/smaps_rollup) of one `smvm restore --clones 10`
 against the sum of ten `smvm --config` cold boots, every guest having
 filled the same memory and waiting.
 """
-import json, os, re, socket, statistics, subprocess, sys, tempfile, time
+import atexit, json, os, re, shutil, socket, statistics, subprocess, sys, tempfile, time
 
 root, runs = sys.argv[1], int(sys.argv[2])
 build = os.path.join(root, "build")
 smvm = os.path.join(build, "smvm")
-kernel = os.path.realpath(os.path.join(os.environ.get("SMVM_CACHE", os.path.expanduser("~/.cache/smvm")), "bzImage"))
+cache = os.environ.get("SMVM_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+                                                      "smvm")
+kernel = os.path.realpath(os.path.join(cache, "bzImage"))
 work = tempfile.mkdtemp(prefix="smvm-bench-restore.")
+atexit.register(shutil.rmtree, work, True)  # on an exception too
 FILL_MIB = 64
 
 INIT = f"""mount -t proc proc /proc
@@ -279,4 +282,3 @@ for mib in (256, 2048):
 clones, cold, mib = memory()
 print(f"memory of ten {mib} MiB guests (PSS), {where}: ten clones of one snapshot in one process {clones >> 10} MiB, "
       f"ten cold boots {cold >> 10} MiB ({clones / cold:.2f}x)")
-subprocess.run(["rm", "-rf", work])

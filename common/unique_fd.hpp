@@ -4,7 +4,7 @@
 
 #include <utility>
 
-namespace smvm::hv {
+namespace smvm {
 
 /// Owns one file descriptor and closes it once.
 class unique_fd {
@@ -34,4 +34,4 @@ class unique_fd {
   int fd_ = -1;
 };
 
-}  // namespace smvm::hv
+}  // namespace smvm
