@@ -1,6 +1,7 @@
 #include "actors/machine_actor.hpp"
 
 #include "actors/console_input.hpp"
+#include "actors/deadlines.hpp"
 #include "actors/device_actor.hpp"
 #include "actors/irq_actor.hpp"
 #include "actors/notify_reactor.hpp"
@@ -48,7 +49,7 @@ struct machine_state {
 using machine_pointer = machine_actor::stateful_pointer<machine_state>;
 
 /// How long a workload has to end after smvm passed it a signal.
-constexpr auto workload_grace_period = std::chrono::seconds(10);
+constexpr auto workload_grace_period = deadlines::workload_grace;
 
 /// `smvm run`: a status is the workload's only if the guest's EXIT frame,
 /// which follows all of its output, arrived with it. A guest that reset,
@@ -99,7 +100,7 @@ void sync_devices_then_finish(machine_pointer self) {
   // No wait here for a slow reader of smvm run's stdout: the guest's init
   // reports only after tcdrain, when every byte is already written.
   for (auto& d : s.devices)
-    self->request(d, std::chrono::seconds(5), sync_atom_v).then(
+    self->request(d, deadlines::device_sync, sync_atom_v).then(
       [self](bool) {
         if (--self->state.devices_unsynced == 0) finish(self);
       },

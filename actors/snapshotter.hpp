@@ -13,6 +13,7 @@
 // Pause is steps 1 and 2 alone, and the VM stays frozen until resume; a
 // snapshot of a paused VM leaves it paused.
 
+#include "actors/deadlines.hpp"
 #include "actors/messages.hpp"
 #include "common/result.hpp"
 #include "snapshot/snapshot_file.hpp"
@@ -37,8 +38,8 @@ struct snapshot_target {
   /// Removes what `capture` wrote for `path` when the state file could not
   /// be written.
   std::function<void(const std::string& path)> discard;
-  std::chrono::milliseconds vcpu_deadline{2000};
-  std::chrono::milliseconds device_deadline{10000};
+  std::chrono::milliseconds vcpu_deadline = deadlines::vcpu_freeze;
+  std::chrono::milliseconds device_deadline = deadlines::device_freeze;
 };
 
 snapshotter_actor spawn_snapshotter(caf::actor_system& system, snapshot_target target);

@@ -30,6 +30,9 @@ std::uint64_t load_le(const std::uint8_t* p, unsigned size) {
 
 void store_le(std::uint8_t* p, unsigned size, std::uint64_t v) { std::memcpy(p, &v, size); }
 
+std::uint64_t message_address(const pio_exit& m) { return m.port; }
+std::uint64_t message_address(const mmio_exit& m) { return m.address; }
+
 caf::result<caf::message> drop_message(caf::message_view&) { return caf::message{}; }
 
 // Port 0x80 takes POST codes and the kernel's I/O delay writes: nothing to do.
@@ -169,12 +172,17 @@ guest_stop vcpu_actor::stop_for(unsigned id, const hv::vcpu_exit& exit) {
     exit);
 }
 
-std::uint64_t vcpu_actor::read_from(const device_actor& device, auto message) {
+std::optional<std::uint64_t> vcpu_actor::read_from(const device_actor& device, auto message) {
   std::uint64_t value = ~std::uint64_t{0};
-  request(device, caf::infinite, message)
+  bool timed_out = false;
+  request(device, opts_.read_deadline, message)
     .receive([&](std::uint64_t v) { value = v; },
-             [&](caf::error&) { /* the device is gone: the VM is ending; reads float high */ });
-  return value;
+             // A device that is gone means the VM is ending: the read floats high.
+             [&](caf::error& e) { timed_out = e == caf::sec::request_timeout; });
+  if (!timed_out) return value;
+  report_and_wait({125, true, fmt::format("vCPU {}: no answer from the device at {:#x} within {} ms", cpu_->id(),
+                                          message_address(message), opts_.read_deadline.count())});
+  return std::nullopt;
 }
 
 vcpu_actor::step vcpu_actor::handle_pio(const hv::exits::port_io& io) {
@@ -192,8 +200,13 @@ vcpu_actor::step vcpu_actor::handle_pio(const hv::exits::port_io& io) {
       continue;
     }
     pio_exit message{io.port, static_cast<std::uint8_t>(size), io.write, io.write ? load_le(slot, size) : 0};
-    if (io.write) caf::anon_send(*hit->target, message);  // the member anon_send names us as sender
-    else store_le(slot, size, read_from(*hit->target, message));
+    if (io.write) {
+      caf::anon_send(*hit->target, message);  // the member anon_send names us as sender
+    } else {
+      auto value = read_from(*hit->target, message);
+      if (!value) return step::stop;
+      store_le(slot, size, *value);
+    }
   }
   return step::keep_running;
 }
@@ -207,8 +220,13 @@ vcpu_actor::step vcpu_actor::handle_mmio(const hv::exits::mmio& mmio) {
   }
   mmio_exit message{mmio.address, static_cast<std::uint8_t>(size), mmio.write,
                     mmio.write ? load_le(mmio.data.data(), size) : 0};
-  if (mmio.write) caf::anon_send(*hit->target, message);
-  else store_le(mmio.data.data(), size, read_from(*hit->target, message));
+  if (mmio.write) {
+    caf::anon_send(*hit->target, message);
+  } else {
+    auto value = read_from(*hit->target, message);
+    if (!value) return step::stop;
+    store_le(mmio.data.data(), size, *value);
+  }
   return step::keep_running;
 }
 

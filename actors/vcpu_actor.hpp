@@ -11,6 +11,7 @@
 // progress, replies with the vCPU's state, and waits for `thaw` (back into
 // KVM_RUN) or `stop`.
 
+#include "actors/deadlines.hpp"
 #include "actors/messages.hpp"
 #include "devices/bus.hpp"
 #include "hv/vcpu_runner.hpp"
@@ -32,6 +33,8 @@ struct io_routes {
 struct vcpu_options {
   /// SMVM_TRACE_EXITS=1: every exit to stderr, for debugging guests.
   bool trace_exits = std::getenv("SMVM_TRACE_EXITS") != nullptr;
+  /// A device that has not answered a register read by then stops the VM.
+  std::chrono::milliseconds read_deadline = deadlines::register_read;
 };
 
 class vcpu_actor : public caf::blocking_actor {
@@ -57,7 +60,9 @@ class vcpu_actor : public caf::blocking_actor {
   void report_and_wait(guest_stop why);
   bool drain_mailbox();  // true once a stop has arrived; blocks while frozen
   caf::result<saved_section> freeze();
-  std::uint64_t read_from(const device_actor& device, auto message);
+  /// The device's answer; none when it did not answer in time (the VM
+  /// has been told to stop).
+  std::optional<std::uint64_t> read_from(const device_actor& device, auto message);
 
   std::shared_ptr<hv::vcpu_runner> cpu_;
   std::shared_ptr<const io_routes> routes_;

@@ -1,5 +1,6 @@
 #include "actors/virtio_device_actor.hpp"
 
+#include "actors/deadlines.hpp"
 #include "actors/queue_worker.hpp"
 #include "devices/virtio/device_state.hpp"
 #include "devices/virtio/mmio_transport.hpp"
@@ -15,7 +16,7 @@ using devices::virtio::mmio_transport;
 namespace status_bit = devices::virtio::status_bit;
 
 /// How long a worker may take to finish its request before a reset.
-constexpr auto pause_deadline = std::chrono::seconds(30);
+constexpr auto pause_deadline = deadlines::queue_pause;
 
 struct virtio_device_actor_state {
   virtio_device_spec spec;

@@ -87,14 +87,30 @@ device_actor stand_in_device(caf::actor_system& system, std::uint64_t value,
   return caf::actor_cast<device_actor>(any);
 }
 
+/// A device that takes every read and never answers it.
+device_actor silent_device(caf::actor_system& system) {
+  auto any = system.spawn([](caf::event_based_actor* self) -> caf::behavior {
+    auto held = std::make_shared<std::vector<caf::typed_response_promise<std::uint64_t>>>();
+    return {
+      [self, held](const mmio_exit&) -> caf::result<std::uint64_t> {
+        held->push_back(self->make_response_promise<std::uint64_t>());
+        return held->back();
+      },
+    };
+  });
+  return caf::actor_cast<device_actor>(any);
+}
+
 struct fixture {
   caf::actor_system_config cfg;
   caf::actor_system system{(configure(cfg), cfg)};
   caf::scoped_actor self{system};
 
   /// Spawns the vcpu actor with `self` as its machine; returns the vCPU.
-  caf::actor spawn(std::shared_ptr<scripted_vcpu> cpu, std::shared_ptr<const io_routes> routes) {
-    auto v = system.spawn<vcpu_actor, caf::detached>(cpu, std::move(routes), caf::actor_cast<machine_actor>(self));
+  caf::actor spawn(std::shared_ptr<scripted_vcpu> cpu, std::shared_ptr<const io_routes> routes,
+                   vcpu_options opts = {}) {
+    auto v = system.spawn<vcpu_actor, caf::detached>(cpu, std::move(routes), caf::actor_cast<machine_actor>(self),
+                                                     opts);
     self->monitor(v);
     return v;
   }
@@ -121,12 +137,16 @@ TEST_CASE_METHOD(fixture, "vcpu actor: an MMIO read takes the device's value int
     {mmio_at(0xd0000070, false), std::vector<std::uint8_t>(4, 0)},
     {mmio_at(0xd0000050, true), {7, 0, 0, 0}},
     {mmio_at(0xe0000000, false), std::vector<std::uint8_t>(2, 0)},  // nothing there
+    // A read after the write: the device handles one sender's messages in
+    // order, so the write is in `writes` once this read is answered.
+    {mmio_at(0xd0000000, false), std::vector<std::uint8_t>(1, 0)},
     {hv::exits::shutdown{}, {}},
   });
   auto v = spawn(cpu, routes);
   auto why = stop_reported_by(v);
-  REQUIRE(cpu->completed.size() == 3);
+  REQUIRE(cpu->completed.size() == 4);
   CHECK(cpu->completed[0] == std::vector<std::uint8_t>{0x44, 0x33, 0x22, 0x11});
+  CHECK(cpu->completed[3] == std::vector<std::uint8_t>{0x44});
   CHECK(cpu->completed[2] == std::vector<std::uint8_t>{0xff, 0xff});  // the bus floats high
   CHECK(*writes == std::vector<std::uint64_t>{7});
   CHECK(why.exit_status == 0);
@@ -167,6 +187,25 @@ TEST_CASE_METHOD(fixture, "vcpu actor: a freeze kicks the running vCPU out and r
   self->send(v, thaw_atom_v);
   self->send(v, stop_atom_v);
   self->receive([](caf::down_msg&) {});
+}
+
+TEST_CASE_METHOD(fixture, "vcpu actor: a device that does not answer a read in time stops the VM, naming it") {
+  auto routes = std::make_shared<io_routes>();
+  auto silent = silent_device(system);
+  REQUIRE(routes->mmio.add(0xd0000000, 0x200, silent));
+  auto cpu = std::make_shared<scripted_vcpu>(std::deque<scripted_vcpu::step>{
+    {mmio_at(0xd0000070, false), std::vector<std::uint8_t>(4, 0)},
+    {hv::exits::halt{}, {}},
+  });
+  vcpu_options opts;
+  opts.read_deadline = std::chrono::milliseconds(200);
+  auto v = spawn(cpu, routes, opts);
+  auto why = stop_reported_by(v);
+  CHECK(why.exit_status == 125);
+  CHECK(why.failure);
+  CHECK(why.description == "vCPU 0: no answer from the device at 0xd0000070 within 200 ms");
+  CHECK(cpu->completed.empty());  // the guest never ran on with a made-up value
+  self->send_exit(silent, caf::exit_reason::user_shutdown);  // its held promises keep it alive
 }
 
 TEST_CASE("vcpu actor: every other exit ends the VM with its status and names the vCPU") {
