@@ -12,7 +12,8 @@ using namespace std::chrono_literals;
 
 /// A device's answer to a vCPU's register read (pio_exit, mmio_exit). A
 /// device actor answers at once; one that has not in this long is wedged.
-inline constexpr std::chrono::milliseconds register_read = 10s;
+/// Generous, because a nested host stalls for tens of seconds at times.
+inline constexpr std::chrono::milliseconds register_read = 30s;
 /// A device handling what the stopped vCPUs sent it, before the VM ends.
 inline constexpr std::chrono::milliseconds device_sync = 5s;
 /// A workload ending after smvm passed it a signal.

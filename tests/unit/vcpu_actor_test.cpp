@@ -72,7 +72,9 @@ class scripted_vcpu final : public hv::vcpu_runner {
 /// A device that answers every read with `value` and logs every write.
 device_actor stand_in_device(caf::actor_system& system, std::uint64_t value,
                              std::shared_ptr<std::vector<std::uint64_t>> writes) {
-  auto any = system.spawn([value, writes](caf::event_based_actor*) -> caf::behavior {
+  // The unused int: CAF 0.17 reads a null argument tuple for a functor
+  // spawned without arguments, which UBSan reports.
+  auto any = system.spawn([value, writes](caf::event_based_actor*, int) -> caf::behavior {
     return {
       [value, writes](const pio_exit& x) -> std::uint64_t {
         if (x.is_write) writes->push_back(x.data);
@@ -83,13 +85,13 @@ device_actor stand_in_device(caf::actor_system& system, std::uint64_t value,
         return value;
       },
     };
-  });
+  }, 0);
   return caf::actor_cast<device_actor>(any);
 }
 
 /// A device that takes every read and never answers it.
 device_actor silent_device(caf::actor_system& system) {
-  auto any = system.spawn([](caf::event_based_actor* self) -> caf::behavior {
+  auto any = system.spawn([](caf::event_based_actor* self, int) -> caf::behavior {
     auto held = std::make_shared<std::vector<caf::typed_response_promise<std::uint64_t>>>();
     return {
       [self, held](const mmio_exit&) -> caf::result<std::uint64_t> {
@@ -97,7 +99,7 @@ device_actor silent_device(caf::actor_system& system) {
         return held->back();
       },
     };
-  });
+  }, 0);
   return caf::actor_cast<device_actor>(any);
 }
 
