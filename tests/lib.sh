@@ -2,6 +2,7 @@
 # streams and status, and check them; print a TAP-like line per case and a
 # closing "N passed, N failed" line.
 passed=0 failed=0 early_resets=0 nested_resets=0
+reruns=()  # a suite's own counted reruns, for finish's line
 out= err= rc=
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -55,6 +56,7 @@ check() {
 
 finish() {
   echo "$passed passed, $failed failed$( ((early_resets == 0)) || echo ", $early_resets early guest resets run again")$(
-    ((nested_resets == 0)) || echo ", $nested_resets nested triple faults run again")"
+    ((nested_resets == 0)) || echo ", $nested_resets nested triple faults run again")$(
+    for r in "${reruns[@]}"; do echo -n ", $r"; done)"
   ((failed == 0))
 }

@@ -108,7 +108,16 @@ if nested_reset "$work/counter.err"; then
   nested_resets=$((nested_resets + 1))
   echo "# the guest triple-faulted under nested KVM; running the case again"
   mid_run
+elif [[ $resume_reply == *'"ok":true'* ]] && ! grep -q "tick $((last + 5))" "$work/counter.out"; then
+  # Seen about once in three nested runs, cause not found (the VM is up
+  # and stops on request; its console just says nothing more): say what
+  # it looked like, count it in the closing line, and run it once more.
+  seen=$(grep -o 'tick [0-9]*' "$work/counter.out" | tail -n 1)
+  echo "# resume stalled: the last tick before the pause was $last, the last one seen '$seen'; stderr: $(head -c 300 "$work/counter.err")"
+  reruns+=("1 stalled resume run again (tick $last, then '$seen')")
+  mid_run
 fi
+out=$(tail -n 20 <<<"$out")  # the end says more than the start, should a check fail
 check "status says running" '[[ $status_reply == *"\"state\":\"running\""* ]]'
 check "pause stops the guest: no output while paused" '[[ $pause_reply == *"\"ok\":true"* && $before == "$after" ]]'
 check "a snapshot of a paused VM is written and leaves it paused" \
