@@ -100,6 +100,9 @@ mid_run() {
   resume_reply=$(api "$work/api.sock" '{"action": "resume"}' || true)
   wait_for "$work/counter.out" "tick $((last + 5))" || true
   stop_reply=$(api "$work/api.sock" '{"action": "stop"}' 2>&1 || true)
+  # Bounded: a VM that did not take the stop is killed after 30 s, not waited for.
+  for _ in $(seq 300); do kill -0 $counter_pid 2>/dev/null || break; sleep 0.1; done
+  kill -KILL $counter_pid 2>/dev/null && echo "# the counter VM did not stop within 30 s; killed it"
   rc=0; wait $counter_pid || rc=$?
   out=$(cat "$work/counter.out"); err=$(cat "$work/counter.err")
 }
