@@ -19,11 +19,11 @@ initramfs() {
 vm() {
   { printf '[boot]\ninitrd = "%s.cpio.gz"\ncmdline = "quiet"\n' "$2"; cat; } > "$work/$1.toml"
 }
-# api SOCKET JSON: one control-socket request; prints the reply line (30 s at most:
+# api SOCKET JSON: one control-socket request; prints the reply line (60 s at most:
 # a control socket that stops answering fails the checks, not the L1 idle bound).
 api() {
   python3 -c 'import socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(30); s.connect(sys.argv[1])
+s = socket.socket(socket.AF_UNIX); s.settimeout(60); s.connect(sys.argv[1])
 s.sendall((sys.argv[2] + "\n").encode()); print(s.makefile().readline().strip())' "$1" "$2"
 }
 # wait_for FILE TEXT: until FILE holds TEXT (up to 60 s).
