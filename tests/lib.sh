@@ -25,8 +25,7 @@ run() {
       early_resets=$((early_resets + 1))
       echo "# the guest reset before its init was up; running the case again"
     elif nested_reset "$work/err"; then
-      nested_resets=$((nested_resets + 1))
-      echo "# the guest triple-faulted under nested KVM; running the case again"
+      count_nested_reset
     else
       break
     fi
@@ -41,6 +40,13 @@ run() {
 # without /dev/kvm"). On a real /dev/kvm a triple fault is a failure.
 nested_reset() {
   [[ -n ${SMVM_KVM_NESTED-} ]] && grep -q "the guest reset the machine (triple fault)" "$1"
+}
+
+# count_nested_reset: a case whose guest triple-faulted runs again; say so
+# and count it for finish's line.
+count_nested_reset() {
+  nested_resets=$((nested_resets + 1))
+  echo "# the guest triple-faulted under nested KVM; running the case again"
 }
 
 # check NAME 'CONDITION': the condition is evaluated, usually '[[ ... ]]'.
