@@ -32,7 +32,7 @@ using attempt_ptr = std::shared_ptr<attempt>;
 
 std::string describe(const caf::error& e, std::chrono::milliseconds deadline) {
   if (e == caf::sec::request_timeout) return fmt::format("no answer within {} ms", deadline.count());
-  return caf::to_string(e);
+  return error_text(e);
 }
 
 void thaw_everything(snapshotter_pointer self) {

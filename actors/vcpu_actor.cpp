@@ -65,11 +65,22 @@ bool vcpu_actor::drain_mailbox() {
   // A vcpu understands stop, freeze and thaw; anything else is dropped
   // rather than left to block the receive that waits for a match. Frozen,
   // it waits here for the next message.
-  while (!stop_requested_ && (frozen_ || has_next_message()))
-    receive([&](stop_atom) { stop_requested_ = true; },
-            [&](freeze_atom) { return freeze(); },
-            [&](thaw_atom) { frozen_ = false; },
-            caf::others >> drop_message);
+  // Running, it never waits: a reply nobody awaits any more (a read's
+  // deadline that passed after its answer) counts as a message but matches
+  // no receive, which would then sleep until the next real one.
+  auto on_stop = [&](stop_atom) { stop_requested_ = true; };
+  auto on_freeze = [&](freeze_atom) { return freeze(); };
+  auto on_thaw = [&](thaw_atom) { frozen_ = false; };
+  while (!stop_requested_ && (frozen_ || has_next_message())) {
+    if (frozen_) {
+      receive(on_stop, on_freeze, on_thaw, caf::others >> drop_message);
+    } else {
+      bool idle = false;
+      receive(on_stop, on_freeze, on_thaw, caf::others >> drop_message,
+              caf::after(std::chrono::seconds(0)) >> [&] { idle = true; });
+      if (idle) break;
+    }
+  }
   return stop_requested_;
 }
 
@@ -175,11 +186,16 @@ guest_stop vcpu_actor::stop_for(unsigned id, const hv::vcpu_exit& exit) {
 std::optional<std::uint64_t> vcpu_actor::read_from(const device_actor& device, auto message) {
   std::uint64_t value = ~std::uint64_t{0};
   bool timed_out = false;
-  request(device, opts_.read_deadline, message)
-    .receive([&](std::uint64_t v) { value = v; },
-             // A device that is gone means the VM is ending: the read floats high.
-             [&](caf::error& e) { timed_out = e == caf::sec::request_timeout; });
-  if (!timed_out) return value;
+  auto reply = request(device, opts_.read_deadline, message);
+  reply.receive([&](std::uint64_t v) { value = v; },
+                // A device that is gone means the VM is ending: the read floats high.
+                [&](caf::error& e) { timed_out = e == caf::sec::request_timeout; });
+  if (!timed_out) {
+    // CAF 0.17 sends the timeout even after the answer came; one per read
+    // would pile up in the mailbox for the VM's lifetime.
+    clock().cancel_request_timeout(this, reply.id());
+    return value;
+  }
   report_and_wait({125, true, fmt::format("vCPU {}: no answer from the device at {:#x} within {} ms", cpu_->id(),
                                           message_address(message), opts_.read_deadline.count())});
   return std::nullopt;

@@ -15,9 +15,6 @@ namespace {
 using devices::virtio::mmio_transport;
 namespace status_bit = devices::virtio::status_bit;
 
-/// How long a worker may take to finish its request before a reset.
-constexpr auto pause_deadline = deadlines::queue_pause;
-
 struct virtio_device_actor_state {
   virtio_device_spec spec;
   std::unique_ptr<mmio_transport> transport;
@@ -28,18 +25,34 @@ struct virtio_device_actor_state {
 
 using device_pointer = device_actor::stateful_pointer<virtio_device_actor_state>;
 
-/// Pauses every worker, then runs `then` once all are idle. The awaits hold
-/// back every other message meanwhile, so the guest sees nothing half done.
-void pause_workers(device_pointer self, std::function<void()> then) {
+/// Pauses every worker, then runs `then(all_paused)` once each has
+/// answered or its deadline passed. The awaits hold back every other
+/// message meanwhile, so the guest sees nothing half done.
+void pause_workers(device_pointer self, std::function<void(bool)> then) {
   auto& s = self->state;
-  if (!s.workers_running || s.workers.empty()) return then();
+  if (!s.workers_running || s.workers.empty()) return then(true);
   s.workers_running = false;
-  auto left = std::make_shared<std::size_t>(s.workers.size());
-  auto done = [left, then = std::move(then)] {
-    if (--*left == 0) then();
+  struct tally {
+    std::size_t left;
+    bool all_paused = true;
+  };
+  auto t = std::make_shared<tally>(tally{s.workers.size()});
+  auto done = [t, then = std::move(then)](bool paused) {
+    t->all_paused = t->all_paused && paused;
+    if (--t->left == 0) then(t->all_paused);
   };
   for (auto& w : s.workers)
-    self->request(w, pause_deadline, pause_atom_v).await([done](bool) { done(); }, [done](caf::error&) { done(); });
+    self->request(w, s.spec.pause_deadline, pause_atom_v)
+      .await([done](bool) { done(true); }, [done](caf::error&) { done(false); });
+}
+
+/// A worker still inside a request: the device's state is not whole, and
+/// the guest must reset it before it is used again.
+std::string mark_stuck(device_pointer self) {
+  auto& s = self->state;
+  s.transport->set_needs_reset();
+  return fmt::format("{}: a queue worker did not finish its request within {} ms; the device needs a reset",
+                     s.spec.name, s.spec.pause_deadline.count());
 }
 
 /// Passes a notification to queue `q`'s worker (queues the device lacks
@@ -59,8 +72,10 @@ caf::result<std::uint64_t> write_status(device_pointer self, std::uint32_t value
   auto& s = self->state;
   if (value == 0) {
     auto promise = self->make_response_promise<std::uint64_t>();
-    pause_workers(self, [self, promise]() mutable {
-      self->state.transport->write(devices::virtio::mmio_reg::status, 4, 0);
+    pause_workers(self, [self, promise](bool paused) mutable {
+      // Never reset a model under a request in flight.
+      if (paused) self->state.transport->write(devices::virtio::mmio_reg::status, 4, 0);
+      else fmt::print(stderr, "smvm: {}\n", mark_stuck(self));
       promise.deliver(std::uint64_t{0});
     });
     return promise;
@@ -138,14 +153,21 @@ device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_d
     // Once every worker is idle, everything the guest handed over is done.
     [self](sync_atom) -> caf::result<bool> {
       auto promise = self->make_response_promise<bool>();
-      pause_workers(self, [promise]() mutable { promise.deliver(true); });
+      pause_workers(self, [self, promise](bool paused) mutable {
+        if (!paused) fmt::print(stderr, "smvm: {}\n", mark_stuck(self));
+        promise.deliver(paused);
+      });
       return promise;
     },
     // With the vCPUs frozen, the workers finish what is in flight (a block
     // write is on disk or has failed) and pause; then the state is whole.
     [self](freeze_atom) -> caf::result<saved_section> {
       auto promise = self->make_response_promise<saved_section>();
-      pause_workers(self, [self, promise]() mutable {
+      pause_workers(self, [self, promise](bool paused) mutable {
+        if (!paused) {
+          promise.deliver(caf::make_error(caf::sec::runtime_error, mark_stuck(self)));
+          return;
+        }
         auto& s = self->state;
         promise.deliver(saved_section{
           s.spec.section, encode_state(devices::virtio::save_virtio_device(*s.transport, *s.spec.model))});

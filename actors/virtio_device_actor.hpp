@@ -6,8 +6,11 @@
 // Register accesses arrive as mmio_exit. QueueNotify does not: KVM signals
 // the queue's ioeventfd and the notify reactor messages the worker. Before
 // a reset the actor pauses every worker and waits for each to say it is
-// idle, so the model is never reset under a request in flight.
+// idle, so the model is never reset under a request in flight. A worker
+// that does not pause in time leaves the device NEEDS_RESET, and a freeze
+// of it fails: neither goes on as if the worker had stopped.
 
+#include "actors/deadlines.hpp"
 #include "actors/messages.hpp"
 #include "actors/notify_reactor.hpp"
 #include "devices/virtio/device_model.hpp"
@@ -34,6 +37,9 @@ struct virtio_device_spec {
   /// Host input (console_input) goes to this queue's worker through `input`.
   std::optional<std::uint16_t> input_queue;
   std::function<std::size_t(std::span<const std::uint8_t>)> input;
+  /// How long a worker may take to finish its request when paused; one that
+  /// does not leaves the device NEEDS_RESET.
+  std::chrono::milliseconds pause_deadline = deadlines::queue_pause;
   /// A restored device starts from this state instead of reset.
   std::optional<devices::virtio::virtio_device_state> restored;
 };

@@ -15,7 +15,7 @@ packages=(
   # nested-KVM harness: an L1 guest under QEMU TCG with Debian's kernel
   qemu-system-x86 linux-image-amd64 kmod
   # tests: e2fsck and debugfs; OCI images built offline and a loopback registry
-  e2fsprogs umoci skopeo docker-registry curl
+  e2fsprogs umoci skopeo docker-registry curl socat
 )
 
 missing=()

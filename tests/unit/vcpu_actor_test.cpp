@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <thread>
 
 using namespace smvm;
 using namespace smvm::actors;
@@ -23,6 +24,7 @@ class scripted_vcpu final : public hv::vcpu_runner {
   struct step {
     hv::vcpu_exit exit;
     std::vector<std::uint8_t> bytes;  // the exit's data (values written, or room to read into)
+    std::chrono::milliseconds after{};  // the guest runs this long before the exit
   };
   explicit scripted_vcpu(std::deque<step> script) : script_(std::move(script)) {}
 
@@ -31,6 +33,12 @@ class scripted_vcpu final : public hv::vcpu_runner {
     std::unique_lock lock(mutex_);
     if (current_) completed.push_back(current_->bytes);
     current_.reset();
+    if (!script_.empty() && script_.front().after.count() > 0) {
+      const auto after = std::exchange(script_.front().after, {});
+      lock.unlock();
+      std::this_thread::sleep_for(after);
+      lock.lock();
+    }
     if (!script_.empty()) {
       current_ = std::move(script_.front());
       script_.pop_front();
@@ -119,8 +127,8 @@ struct fixture {
   /// The machine's part: takes the vCPU's reason to stop, stops it, and
   /// waits until it has gone.
   guest_stop stop_reported_by(const caf::actor& v) {
-    guest_stop why;
-    self->receive([&](guest_stop& g) { why = std::move(g); });
+    guest_stop why{0, true, "the vCPU reported nothing within 20 s"};
+    self->receive([&](guest_stop& g) { why = std::move(g); }, caf::after(std::chrono::seconds(20)) >> [] {});
     self->send(v, stop_atom_v);
     self->receive([](caf::down_msg&) {});
     return why;
@@ -157,7 +165,7 @@ TEST_CASE_METHOD(fixture, "vcpu actor: an MMIO read takes the device's value int
   CHECK(why.description == "the guest reset the machine (triple fault)");
 }
 
-TEST_CASE_METHOD(fixture, "vcpu actor: a REP OUTS is one write per element, in order; port 0x80 is ignored") {
+TEST_CASE_METHOD(fixture, "vcpu actor: a REP OUTS is one write per element, in order, and port 0x80 is ignored") {
   auto writes = std::make_shared<std::vector<std::uint64_t>>();
   auto routes = std::make_shared<io_routes>();
   REQUIRE(routes->ports.add(0x3f8, 8, stand_in_device(system, 0x5a, writes)));
@@ -208,6 +216,28 @@ TEST_CASE_METHOD(fixture, "vcpu actor: a device that does not answer a read in t
   CHECK(why.description == "vCPU 0: no answer from the device at 0xd0000070 within 200 ms");
   CHECK(cpu->completed.empty());  // the guest never ran on with a made-up value
   self->send_exit(silent, caf::exit_reason::user_shutdown);  // its held promises keep it alive
+}
+
+TEST_CASE_METHOD(fixture, "vcpu actor: a read's deadline passing long after its answer does not stall the vCPU") {
+  // CAF 0.17 sends a request's timeout even when the answer came first; a
+  // blocking actor's receive skips such a stray reply and would wait for
+  // the next real message: the guest stalled, once per read, for good.
+  auto writes = std::make_shared<std::vector<std::uint64_t>>();
+  auto routes = std::make_shared<io_routes>();
+  REQUIRE(routes->ports.add(0x3f8, 8, stand_in_device(system, 0x60, writes)));
+  auto cpu = std::make_shared<scripted_vcpu>(std::deque<scripted_vcpu::step>{
+    {hv::exits::port_io{0x3fd, 1, false, 1, {}}, {0}},
+    {hv::exits::port_io{0x3f8, 1, true, 1, {}}, {'x'}, std::chrono::milliseconds(300)},
+    {hv::exits::port_io{0x3fd, 1, false, 1, {}}, {0}, std::chrono::milliseconds(300)},
+    {hv::exits::halt{}, {}, std::chrono::milliseconds(300)},
+  });
+  vcpu_options opts;
+  opts.read_deadline = std::chrono::milliseconds(50);
+  auto v = spawn(cpu, routes, opts);
+  auto why = stop_reported_by(v);
+  CHECK(why.description == "the guest halted");
+  CHECK(*writes == std::vector<std::uint64_t>{'x'});
+  CHECK(cpu->completed.size() == 3);
 }
 
 TEST_CASE("vcpu actor: every other exit ends the VM with its status and names the vCPU") {

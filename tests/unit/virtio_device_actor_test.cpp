@@ -25,6 +25,7 @@ namespace {
 struct slow_device final : device_model {
   std::atomic<int> served{0}, resets{0}, activations{0};
   std::atomic<bool> busy{false}, overlapped{false}, fail{false};
+  std::atomic<int> work_ms{20};  // how long each request takes
   std::uint32_t device_id() const override { return 4; }
   std::uint64_t device_features() const override { return 0; }
   std::uint16_t queue_count() const override { return 2; }
@@ -41,7 +42,7 @@ struct slow_device final : device_model {
   }
   result<bool> process_queue(std::uint16_t) override {
     busy = true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(work_ms.load()));
     busy = false;
     ++served;
     if (fail) return make_error("descriptor 9 is outside a table of 8");
@@ -83,6 +84,8 @@ struct fixture {
     spec.model = model;
     spec.base = base;
     spec.irq_line = 5;
+    spec.pause_deadline = std::chrono::milliseconds(300);
+    spec.blocking = true;  // a worker stuck in a request holds its own thread, not the scheduler's
     for (int q = 0; q < 2; ++q) {
       auto fd = hv::make_eventfd();
       REQUIRE(fd);
@@ -201,5 +204,32 @@ TEST_CASE("virtio device actor: freeze answers once the request in flight is don
   CHECK(f.model->served == frozen_at);
   caf::anon_send(f.device, thaw_atom_v);
   CHECK(f.eventually([&] { return f.model->served > frozen_at; }));
+  CHECK_FALSE(f.model->overlapped);
+}
+
+TEST_CASE("virtio device actor: a worker that does not finish its request in time fails the freeze and sets NEEDS_RESET") {
+  fixture f;
+  f.bring_up();
+  REQUIRE(f.eventually([&] { return f.model->served >= 2 && !f.model->busy; }));
+  f.model->work_ms = 1500;
+  hv::signal_eventfd(f.notify_fd);
+  REQUIRE(f.eventually([&] { return f.model->busy.load(); }));
+  std::string failure;
+  f.self->request(f.device, caf::infinite, freeze_atom_v)
+    .receive([](saved_section&) {}, [&](caf::error& e) { failure = error_text(e); });
+  CHECK(failure == "test device: a queue worker did not finish its request within 300 ms; the device needs a reset");
+  CHECK(f.read(mmio_reg::status) & status_bit::needs_reset);
+  // Thawed, a device that needs a reset serves nothing until the driver resets it.
+  f.model->work_ms = 20;
+  REQUIRE(f.eventually([&] { return !f.model->busy; }));
+  caf::anon_send(f.device, thaw_atom_v);
+  const int before = f.model->served;
+  hv::signal_eventfd(f.notify_fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  CHECK(f.model->served == before);
+  f.write(mmio_reg::status, 0);
+  CHECK(f.read(mmio_reg::status) == 0);
+  f.bring_up();
+  CHECK(f.eventually([&] { return f.model->served > before; }));
   CHECK_FALSE(f.model->overlapped);
 }
