@@ -36,6 +36,7 @@ result<machine_parts> build_base(const config::vm_config& config,
   machine_parts parts;
   parts.record = record_machine(config);
   parts.kvm = std::make_shared<hv::kvm>(std::move(*kvm));
+  static_assert(config::max_vcpus <= hv::x86::mptable_max_cpus, "vm.toml allows more vCPUs than the MP table holds");
   const unsigned max_vcpus = std::min(parts.kvm->max_vcpus(), hv::x86::mptable_max_cpus);
   if (config.machine.vcpus > max_vcpus)
     return make_error("{}machine.vcpus = {} is more than KVM allows here ({})", config.where("machine.vcpus"),

@@ -21,7 +21,8 @@ machine_record record_machine(const config::vm_config& config) {
 
 result<config::vm_config> config_of(const machine_record& record, const std::string& where) {
   // A snapshot file is input like any other: its values get vm.toml's checks.
-  if (record.vcpus == 0) return make_error("{}: section machine: 0 vCPUs", where);
+  if (record.vcpus == 0 || record.vcpus > config::max_vcpus)
+    return make_error("{}: section machine: {} vCPUs is outside 1-{}", where, record.vcpus, config::max_vcpus);
   if (record.memory_mib < config::min_memory_mib || record.memory_mib > config::max_memory_mib)
     return make_error("{}: section machine: memory of {} MiB is outside {}-{} MiB", where, record.memory_mib,
                       config::min_memory_mib, config::max_memory_mib);

@@ -122,7 +122,8 @@ class parser {
     if (*vcpus) {
       auto n = **vcpus;
       if (n < 1) return make_error("{}machine.vcpus must be at least 1, got {}", config_.where("machine.vcpus"), n);
-      if (n > 1024) return make_error("{}machine.vcpus must be at most 1024, got {}", config_.where("machine.vcpus"), n);
+      if (n > static_cast<std::int64_t>(max_vcpus))
+        return make_error("{}machine.vcpus must be at most {}, got {}", config_.where("machine.vcpus"), max_vcpus, n);
       config_.machine.vcpus = static_cast<unsigned>(n);
     }
     auto memory = get<std::int64_t>(root, "machine", "memory_mib");

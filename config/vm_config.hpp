@@ -84,6 +84,9 @@ struct vm_config {
 };
 
 inline constexpr unsigned min_memory_mib = 16;
+/// The MP table's processor entries: 8-bit APIC IDs, with 0xff the
+/// broadcast ID (hv/x86/mptable.hpp). `smvm run` has the same limit.
+inline constexpr unsigned max_vcpus = 254;
 /// virtio-mmio devices take ISA interrupt lines 5-15: eleven in all, shared
 /// by disks, the rng and the console.
 inline constexpr std::size_t max_virtio_devices = 11;

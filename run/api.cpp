@@ -34,6 +34,21 @@ result<ready_image> prepare(image::store& images, const std::string& reference, 
   return ready_image{std::move(*record), std::move(*config), std::move(*rootfs)};
 }
 
+/// smvm run's guest boots its init and an image's userland from an ext4
+/// root; a vm.toml guest may be a tiny initramfs (config::min_memory_mib).
+constexpr std::uint64_t run_min_memory_mib = 64;
+
+/// The machine's size, checked before any image is pulled or unpacked.
+result<void> check_machine(const run_options& options) {
+  if (options.cpus < 1 || options.cpus > config::max_vcpus)
+    return make_error("--cpus must be from 1 to {}, got {}", config::max_vcpus, options.cpus);
+  if (options.memory_mib < run_min_memory_mib)
+    return make_error("--memory must be at least {} MiB, got {} MiB", run_min_memory_mib, options.memory_mib);
+  if (options.memory_mib > config::max_memory_mib)
+    return make_error("--memory must be at most {} MiB (1 TiB), got {} MiB", config::max_memory_mib, options.memory_mib);
+  return {};
+}
+
 result<config::vm_config> vm_for(const ready_image& image, const run_options& options) {
   auto work = run::make_workload(image.config, options);
   if (!work) return work.error();
@@ -41,8 +56,6 @@ result<config::vm_config> vm_for(const ready_image& image, const run_options& op
   if (!initramfs) return initramfs.error();
   config::vm_config vm;
   vm.source_file = "smvm run";
-  if (options.cpus < 1) return make_error("--cpus must be at least 1");
-  if (options.memory_mib < 64) return make_error("--memory must be at least 64 MiB, got {} MiB", options.memory_mib);
   vm.machine.vcpus = options.cpus;
   vm.machine.memory_mib = options.memory_mib;
   vm.boot.kernel = options.kernel.empty() ? config::default_kernel_path() : options.kernel;
@@ -72,6 +85,10 @@ image_info info_of(const image::image_record& r) {
 }  // namespace
 
 int run_image(const run_options& options) {
+  if (auto r = check_machine(options); !r) {
+    fmt::print(stderr, "smvm: {}\n", r.error().message);
+    return actors::smvm_failure_status;
+  }
   image::store images(image::store::default_root());
   auto image = prepare(images, options.image, options.progress, false);
   if (!image) {

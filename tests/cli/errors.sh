@@ -33,6 +33,10 @@ toml '[machine]' 'vcpus = 0' '[boot]' 'kernel = "bzImage"'
 run "$smvm" --config "$work/vm.toml"
 check "vcpus = 0 is refused" '[[ $rc == 125 && $err == *"vm.toml:2: machine.vcpus must be at least 1, got 0"* ]]'
 
+toml '[machine]' 'vcpus = 255' '[boot]' 'kernel = "bzImage"'
+run "$smvm" --config "$work/vm.toml"
+check "more vCPUs than the MP table holds is refused" '[[ $rc == 125 && $err == *"vm.toml:2: machine.vcpus must be at most 254, got 255"* ]]'
+
 toml '[boot]' 'kernel = "no-such-kernel"'
 run "$smvm" --config "$work/vm.toml"
 check "a missing kernel is named" '[[ $rc == 125 && $err == *"vm.toml:2: boot.kernel: $work/no-such-kernel does not exist"* ]]'
@@ -69,6 +73,9 @@ check "run without an image says so" '[[ $rc == 125 && $err == *"image is requir
 
 run "$smvm" run --memory 12x busybox
 check "a bad --memory is named" '[[ $rc == 125 && $err == *"--memory 12x: expected a size such as 512m or 2g"* ]]'
+
+run "$smvm" run --memory 2000000g busybox
+check "--memory above 1 TiB is refused" '[[ $rc == 125 && $err == *"--memory must be at most 1048576 MiB (1 TiB), got 2048000000 MiB"* ]]'
 
 run "$smvm" run --cpus 0 busybox
 check "a bad --cpus is named" '[[ $rc == 125 && $err == *"--cpus 0: expected a number of vCPUs"* ]]'

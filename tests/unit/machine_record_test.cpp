@@ -36,7 +36,9 @@ TEST_CASE("machine record: values no vm.toml allows are refused, naming the file
   machine_record r;
   r.memory_mib = 256;
   r.vcpus = 0;
-  CHECK_THAT(config_of(r, "vm.snap").error().message, Catch::Contains("vm.snap: section machine: 0 vCPUs"));
+  CHECK_THAT(config_of(r, "vm.snap").error().message, Catch::Contains("vm.snap: section machine: 0 vCPUs is outside 1-254"));
+  r.vcpus = 255;
+  CHECK_THAT(config_of(r, "vm.snap").error().message, Catch::Contains("255 vCPUs is outside 1-254"));
   r.vcpus = 1;
   r.memory_mib = 1;
   CHECK_THAT(config_of(r, "vm.snap").error().message, Catch::Contains("memory of 1 MiB is outside"));

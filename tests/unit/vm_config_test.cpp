@@ -112,7 +112,8 @@ TEST_CASE("vm.toml errors name the file, the line and what was expected") {
   };
   auto cases = GENERATE(
     bad{"[machine]\nvcpus = 0\n" + boot, "vm.toml:2: machine.vcpus must be at least 1, got 0"},
-    bad{"[machine]\nvcpus = 2000\n" + boot, "vm.toml:2: machine.vcpus must be at most 1024, got 2000"},
+    bad{"[machine]\nvcpus = 255\n" + boot, "vm.toml:2: machine.vcpus must be at most 254, got 255"},
+    bad{"[machine]\nvcpus = 2000\n" + boot, "vm.toml:2: machine.vcpus must be at most 254, got 2000"},
     bad{"[machine]\n\nvcpus = \"two\"\n" + boot, "vm.toml:3: machine.vcpus must be an integer, got a string"},
     bad{"[machine]\nmemory_mib = 8\n" + boot, "vm.toml:2: machine.memory_mib must be at least 16, got 8"},
     bad{"[machine]\nmemory_mib = 99999999999\n" + boot, "machine.memory_mib must be at most"},

@@ -107,8 +107,8 @@ int run_command(const std::vector<std::string>& args) {
   options.command = split.command;
   char* end = nullptr;
   const double cpu_count = std::strtod(cpus.c_str(), &end);
-  if (cpus.empty() || *end || !(cpu_count > 0) || cpu_count > 254) {
-    fmt::print(stderr, "smvm run: --cpus {}: expected a number of vCPUs from 1 to 254\n", cpus);
+  if (cpus.empty() || *end || !(cpu_count > 0) || cpu_count > smvm::config::max_vcpus) {
+    fmt::print(stderr, "smvm run: --cpus {}: expected a number of vCPUs from 1 to {}\n", cpus, smvm::config::max_vcpus);
     return failure;
   }
   options.cpus = static_cast<unsigned>(std::ceil(cpu_count));
