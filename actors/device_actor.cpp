@@ -42,6 +42,7 @@ device_actor::behavior_type device_behavior(device_actor::stateful_pointer<devic
 }  // namespace
 
 device_actor spawn_device(caf::actor_system& system, device_spec spec) {
+  if (spec.blocking) return system.spawn<caf::detached>(device_behavior, std::move(spec));
   return system.spawn(device_behavior, std::move(spec));
 }
 

@@ -22,6 +22,10 @@ struct device_spec {
   /// the device's state as bytes.
   std::string section;
   std::function<std::vector<std::uint8_t>()> save;
+  /// The device's writes may block (the UART's output waits on smvm's
+  /// stdout, which a slow reader holds up): a thread of its own, not one of
+  /// the scheduler's.
+  bool blocking = false;
 };
 
 /// Spawns the actor that owns `spec.device`.

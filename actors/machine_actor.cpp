@@ -179,7 +179,7 @@ std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
   auto* uart_model = uart.get();
   auto serial = spawn_device(system, {std::move(uart), devices::serial::com1_base,
                                       [uart_model](std::span<const std::uint8_t> b) { uart_model->receive(b); },
-                                      "serial", [uart_model] { return encode_state(uart_model->save()); }});
+                                      "serial", [uart_model] { return encode_state(uart_model->save()); }, true});
 
   auto kbc = std::make_unique<devices::i8042>([me] { caf::anon_send(me, guest_stop{0, false, "the guest rebooted"}); });
   auto* kbc_model = kbc.get();

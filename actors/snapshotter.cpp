@@ -152,6 +152,7 @@ snapshotter_actor::behavior_type snapshotter_behavior(snapshotter_pointer self, 
 }  // namespace
 
 snapshotter_actor spawn_snapshotter(caf::actor_system& system, snapshot_target target) {
+  if (target.own_thread) return system.spawn<caf::detached>(snapshotter_behavior, std::move(target));
   return system.spawn(snapshotter_behavior, std::move(target));
 }
 

@@ -40,6 +40,11 @@ struct snapshot_target {
   std::function<void(const std::string& path)> discard;
   std::chrono::milliseconds vcpu_deadline = deadlines::vcpu_freeze;
   std::chrono::milliseconds device_deadline = deadlines::device_freeze;
+  /// Writing guest memory takes seconds for a large guest: the snapshotter
+  /// gets a thread of its own, so the scheduler's threads (two on a 2-core
+  /// host, shared by every VM of the process) never wait on the disk. Tests
+  /// on the deterministic scheduler turn it off.
+  bool own_thread = true;
 };
 
 snapshotter_actor spawn_snapshotter(caf::actor_system& system, snapshot_target target);

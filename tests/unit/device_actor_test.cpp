@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <mutex>
 #include <string>
 
 using namespace smvm;
@@ -58,4 +59,35 @@ TEST_CASE("device actor: freeze answers with the model's state, taken after ever
   REQUIRE(state);
   CHECK(state->scr == 0x42);
   self->send_exit(device, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("device actor: a blocking device's stalled output holds up no other actor") {
+  // One scheduler thread: a UART spawned on it, stuck writing to a stdout
+  // nobody reads, would stop every other device (and VM) of the process.
+  caf::actor_system_config cfg;
+  configure(cfg);
+  cfg.set("scheduler.max-threads", 1);
+  caf::actor_system system{cfg};
+  std::mutex stdout_mutex;
+  std::unique_lock held(stdout_mutex);  // the slow reader
+  auto uart = std::make_unique<devices::serial>(
+    [&stdout_mutex](std::span<const std::uint8_t>) { std::lock_guard wait(stdout_mutex); }, nullptr);
+  device_spec spec{std::move(uart), 0x3f8, {}, {}, {}};
+  spec.blocking = true;
+  auto stalled = spawn_device(system, std::move(spec));
+  auto other = spawn_device(system, {std::make_unique<devices::serial>([](std::span<const std::uint8_t>) {}, nullptr),
+                                     0x2f8, {}, {}, {}});
+  caf::anon_send(stalled, pio_exit{0x3f8, 1, true, 'x'});
+  caf::scoped_actor self{system};
+  std::uint64_t lcr = 0;
+  bool answered = false;
+  self->request(other, std::chrono::seconds(5), pio_exit{0x2fb, 1, false, 0})
+    .receive([&](std::uint64_t v) { lcr = v; answered = true; }, [](caf::error&) {});
+  CHECK(answered);
+  held.unlock();
+  bool synced = false;
+  self->request(stalled, std::chrono::seconds(5), sync_atom_v).receive([&](bool b) { synced = b; }, [](caf::error&) {});
+  CHECK(synced);
+  self->send_exit(stalled, caf::exit_reason::user_shutdown);
+  self->send_exit(other, caf::exit_reason::user_shutdown);
 }

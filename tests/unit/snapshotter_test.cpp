@@ -84,6 +84,7 @@ struct fixture {
     }
     logs.push_back(std::make_shared<log>());
     target.devices.push_back(stand_in_device(system, device, logs.back()));
+    target.own_thread = false;  // every step on the deterministic scheduler
     target.capture = [](const std::string&) -> result<std::vector<snapshot::section>> {
       return std::vector<snapshot::section>{{"vm", {1, 2, 3}}};
     };
