@@ -87,6 +87,6 @@ check "memory too small for the kernel and initrd is refused" \
 
 vm many status3 'vcpus = 300'
 run "$smvm" --config "$work/many.toml"
-check "more vCPUs than KVM allows are refused" '[[ $rc == 125 && $err == *"many.toml:2: machine.vcpus = 300 is more than KVM allows"* ]]'
+check "more vCPUs than the MP table holds are refused" '[[ $rc == 125 && $err == *"many.toml:2: machine.vcpus must be at most 254, got 300"* ]]'
 
 finish
