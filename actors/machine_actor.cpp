@@ -5,7 +5,6 @@
 #include "actors/device_actor.hpp"
 #include "actors/irq_actor.hpp"
 #include "actors/notify_reactor.hpp"
-#include "actors/run_vm.hpp"
 #include "actors/snapshotter.hpp"
 #include "actors/virtio_device_actor.hpp"
 #include "actors/vcpu_actor.hpp"
@@ -16,6 +15,7 @@
 #include "devices/status_port.hpp"
 #include "devices/virtio/mmio_transport.hpp"
 #include "common/state_codec.hpp"
+#include "snapshot/memory_file.hpp"
 
 #include <unistd.h>
 
@@ -136,12 +136,10 @@ void spawn_snapshotter(machine_pointer self) {
   snapshot_target target;
   target.vcpus = s.vcpus;
   target.devices = s.devices;
-  target.capture = [record = s.parts.record, vm = s.parts.vm, memory = s.parts.memory](const std::string& path) {
-    return capture_vm(record, *vm, *memory, path);
-  };
+  target.capture = s.parts.capture;
   target.discard = [](const std::string& path) {
     std::error_code ignored;
-    std::filesystem::remove(memory_file_of(path), ignored);
+    std::filesystem::remove(snapshot::memory_file_of(path), ignored);
   };
   s.snapshotter = actors::spawn_snapshotter(self->system(), std::move(target));
 }
@@ -154,7 +152,7 @@ void take_ready_snapshot(machine_pointer self) {
   self->request(s.snapshotter, caf::infinite, snapshot_request{snap.path.string(), snap.stop_after})
     .then(
       [self, snap](std::string& path) {
-        fmt::print(stderr, "smvm: snapshot written to {} (memory: {})\n", path, memory_file_of(path));
+        fmt::print(stderr, "smvm: snapshot written to {} (memory: {})\n", path, snapshot::memory_file_of(path));
         if (snap.stop_after) stop(self, {0, false, "stopped after the snapshot"});
         else self->state.snapshot_taken->store(true);
       },

@@ -5,7 +5,7 @@
 // left KVM_RUN and every device has handled what the vCPUs sent it. It owns
 // the VM's snapshotter, and passes it snapshot, pause and resume requests.
 
-#include "actors/machine_builder.hpp"
+#include "actors/machine_parts.hpp"
 #include "actors/messages.hpp"
 #include "config/vm_config.hpp"
 

@@ -64,6 +64,10 @@
 
 namespace smvm::actors {
 
+/// smvm's own failures (bad config, no KVM, a crashed vCPU) exit with this,
+/// as Docker's do; guest statuses are 0-255 and pass through unchanged.
+inline constexpr int smvm_failure_status = 125;
+
 /// A guest access to an I/O port, as KVM_EXIT_IO reports it.
 struct pio_exit {
   std::uint16_t port = 0;

@@ -1,6 +1,6 @@
 // The library's front door (include/smvm/smvm.hpp): run, pull, images, rmi.
 
-#include "actors/run_vm.hpp"
+#include "run/run_vm.hpp"
 #include "image/manifest.hpp"
 #include "image/rootfs.hpp"
 #include "include/smvm/smvm.hpp"
@@ -87,20 +87,20 @@ image_info info_of(const image::image_record& r) {
 int run_image(const run_options& options) {
   if (auto r = check_machine(options); !r) {
     fmt::print(stderr, "smvm: {}\n", r.error().message);
-    return actors::smvm_failure_status;
+    return run::smvm_failure_status;
   }
   image::store images(image::store::default_root());
   auto image = prepare(images, options.image, options.progress, false);
   if (!image) {
     fmt::print(stderr, "smvm: {}\n", image.error().message);
-    return actors::smvm_failure_status;
+    return run::smvm_failure_status;
   }
   auto vm = vm_for(*image, options);
   if (!vm) {
     fmt::print(stderr, "smvm: {}\n", vm.error().message);
-    return actors::smvm_failure_status;
+    return run::smvm_failure_status;
   }
-  return actors::run_vm(*vm);
+  return run::run_vm(*vm);
 }
 
 result<image_info> pull(const std::string& reference, const image::progress_fn& progress) {

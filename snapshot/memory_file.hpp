@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string>
 
 namespace smvm::snapshot {
 
@@ -19,6 +20,10 @@ struct memory_source {
   std::span<const std::uint8_t> bytes;
   int shared_fd = -1;
 };
+
+/// The memory file of a snapshot at `state_path`: `state_path`.mem, always
+/// beside it, so the two files move together under any name.
+inline std::string memory_file_of(const std::string& state_path) { return state_path + ".mem"; }
 
 /// Writes the memory file atomically; returns the bytes of data written.
 result<std::uint64_t> write_memory_file(const std::filesystem::path& path, memory_source memory,

@@ -9,12 +9,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/tests/lib.sh"
 cd "$root"
 
-run grep -rnE '#include <caf/|#include "actors/|#include "control/|#include "run/' hv devices config common
+run grep -rnE '#include <caf/|#include "actors/|#include "control/|#include "vmm/|#include "run/' hv devices config common
 check "hv/, devices/, config/ and common/ include no CAF and no layer above them" '[[ $rc == 1 ]]'
-run grep -rnE 'kvm_run|ioctl|linux/kvm\.h' actors control run
-check "no actor, control or run file reads kvm_run or calls ioctl" '[[ $rc == 1 ]]'
+run grep -rnE 'kvm_run|ioctl|linux/kvm\.h' actors control vmm run
+check "no actor, control, builder or run file reads kvm_run or calls ioctl" '[[ $rc == 1 ]]'
+run grep -rnE '#include "(vmm|run)/' actors control
+check "the actors and the control socket include nothing from the builder (vmm/) or run/" '[[ $rc == 1 ]]'
 run grep -rnE '#include "guest/' common hv devices config actors
 check "the host's code includes nothing from guest/ (shared wire formats live in common/)" '[[ $rc == 1 ]]'
-run grep -rnE '#include "(actors|control|run)/' image snapshot
+run grep -rnE '#include "(actors|control|vmm|run)/' image snapshot
 check "image/ and snapshot/ include no actor, control or run header" '[[ $rc == 1 ]]'
 finish

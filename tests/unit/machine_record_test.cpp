@@ -1,13 +1,14 @@
 // The "machine" and "memory" sections a restore builds the VM from: a
 // round trip, and the checks a snapshot file's values get.
 
-#include "actors/vm_capture.hpp"
+#include "snapshot/memory_file.hpp"
+#include "vmm/machine_record.hpp"
 #include "common/state_codec.hpp"
 
 #include <catch2/catch.hpp>
 
 using namespace smvm;
-using namespace smvm::actors;
+using namespace smvm::vmm;
 
 TEST_CASE("machine record: a VM's vm.toml survives the section round trip") {
   config::vm_config c;
@@ -68,5 +69,5 @@ TEST_CASE("memory layout: the section round trip") {
   CHECK(back->size == m.size);
   REQUIRE(back->regions.size() == 1);
   CHECK(back->regions[0].size == m.regions[0].size);
-  CHECK(memory_file_of("/x/vm.snap") == "/x/vm.snap.mem");
+  CHECK(snapshot::memory_file_of("/x/vm.snap") == "/x/vm.snap.mem");
 }

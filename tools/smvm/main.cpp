@@ -1,7 +1,7 @@
 // smvm: run OCI and Docker images, or a vm.toml, as microVMs. A thin client
-// of the library (include/smvm/smvm.hpp, actors/run_vm.hpp).
+// of the library (include/smvm/smvm.hpp, run/run_vm.hpp).
 
-#include "actors/run_vm.hpp"
+#include "run/run_vm.hpp"
 #include "config/vm_config.hpp"
 #include "include/smvm/smvm.hpp"
 #include "snapshot/snapshot_file.hpp"
@@ -18,7 +18,7 @@
 
 namespace {
 
-constexpr int failure = smvm::actors::smvm_failure_status;
+constexpr int failure = smvm::run::smvm_failure_status;
 
 /// Docker's sizes: a number of bytes, or with b, k, m or g.
 std::optional<std::uint64_t> parse_memory_mib(const std::string& text) {
@@ -165,10 +165,10 @@ int snapshot_inspect_command(const std::string& path) {
   return 0;
 }
 
-int restore_command(smvm::actors::restore_request request, const std::string& path, const std::string& output,
+int restore_command(smvm::run::restore_request request, const std::string& path, const std::string& output,
                     const std::string& api_socket) {
-  if (request.clones < 1 || request.clones > smvm::actors::max_clones) {
-    fmt::print(stderr, "smvm restore: --clones must be 1 to {}, got {}\n", smvm::actors::max_clones, request.clones);
+  if (request.clones < 1 || request.clones > smvm::run::max_clones) {
+    fmt::print(stderr, "smvm restore: --clones must be 1 to {}, got {}\n", smvm::run::max_clones, request.clones);
     return failure;
   }
   if (!api_socket.empty() && request.clones > 1) {
@@ -184,7 +184,7 @@ int restore_command(smvm::actors::restore_request request, const std::string& pa
     request.console.output_file = output;
   }
   request.report_timing = std::getenv("SMVM_RESTORE_TIMING") != nullptr;
-  return smvm::actors::restore_vm(request);
+  return smvm::run::restore_vm(request);
 }
 
 }  // namespace
@@ -215,7 +215,7 @@ int main(int argc, char** argv) {
   std::string inspect_path;
   auto* inspect = snapshot->add_subcommand("inspect", "Print what a snapshot file holds, after checking it");
   inspect->add_option("file", inspect_path, "The snapshot file")->required();
-  smvm::actors::restore_request restore_request;
+  smvm::run::restore_request restore_request;
   std::string restore_path, restore_output;
   auto* restore = app.add_subcommand("restore", "Run VMs from a snapshot file, from where it was taken");
   restore->add_option("snapshot", restore_path, "The snapshot file (its memory file is beside it)")->required();
@@ -252,7 +252,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "smvm: {}\n", config.error().message);
     return failure;
   }
-  smvm::actors::run_options options;
+  smvm::run::vm_options options;
   if (!api_socket.empty()) options.control_socket = api_socket;
-  return smvm::actors::run_vm(*config, options);
+  return smvm::run::run_vm(*config, options);
 }

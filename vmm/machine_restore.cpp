@@ -2,12 +2,13 @@
 // "machine" section, its RAM the memory file mapped MAP_PRIVATE, and every
 // part put back in its saved state before any actor runs.
 
-#include "actors/machine_builder.hpp"
+#include "vmm/machine_builder.hpp"
 
 #include "hv/x86/e820.hpp"
 #include "hv/x86/vcpu_state.hpp"
 #include "hv/x86/vm_state.hpp"
 #include "common/state_codec.hpp"
+#include "snapshot/memory_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,7 +16,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace smvm::actors {
+namespace smvm::vmm {
 
 namespace {
 
@@ -37,7 +38,7 @@ result<hv::guest_memory> map_memory_file(const std::filesystem::path& snapshot_p
                     });
   if (!same)
     return make_error("{}: section memory: the layout is not that of a {} MiB guest", where, memory_mib);
-  const std::filesystem::path path = memory_file_of(snapshot_path.string());
+  const std::filesystem::path path = snapshot::memory_file_of(snapshot_path.string());
   unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return make_error("{}: memory file {}: {}", where, path.string(), std::strerror(errno));
   struct stat st{};
@@ -51,7 +52,7 @@ result<hv::guest_memory> map_memory_file(const std::filesystem::path& snapshot_p
 
 }  // namespace
 
-result<machine_parts> restore_machine(const std::filesystem::path& snapshot_path, const restore_options& options) {
+result<built_machine> restore_machine(const std::filesystem::path& snapshot_path, const restore_options& options) {
   auto contents = snapshot::read_snapshot_file(snapshot_path);
   if (!contents) return contents.error();
   const std::string& where = contents->where;
@@ -75,9 +76,9 @@ result<machine_parts> restore_machine(const std::filesystem::path& snapshot_path
     vcpu_states.push_back(std::move(*state));
   }
 
-  auto parts = build_base(*config, [&] { return map_memory_file(snapshot_path, where, *layout, record->memory_mib); });
-  if (!parts) return parts.error();
-  for (auto& spec : parts->virtio.devices) {
+  auto machine = build_base(*config, [&] { return map_memory_file(snapshot_path, where, *layout, record->memory_mib); });
+  if (!machine) return machine.error();
+  for (auto& spec : machine->parts.virtio.devices) {
     auto state = decode_section<devices::virtio::virtio_device_state>(*contents, spec.section);
     if (!state) return state.error();
     spec.restored = std::move(*state);
@@ -85,20 +86,20 @@ result<machine_parts> restore_machine(const std::filesystem::path& snapshot_path
   for (const char* name : {"serial", "i8042"}) {
     auto section = contents->require(name);
     if (!section) return section.error();
-    parts->device_states[name] = (*section)->bytes;
+    machine->parts.device_states[name] = (*section)->bytes;
   }
 
   // The irqchips first: a vCPU's LAPIC state goes into the in-kernel
   // irqchip the VM already holds.
-  if (auto r = hv::x86::restore_vm_state(*parts->vm, *vm_state); !r)
+  if (auto r = hv::x86::restore_vm_state(*machine->parts.vm, *vm_state); !r)
     return make_error("{}: section vm: {}", where, r.error().message);
-  auto added = add_vcpus(*parts, record->vcpus, [&](unsigned id, hv::vcpu& cpu) -> result<void> {
+  auto added = add_vcpus(*machine, record->vcpus, [&](unsigned id, hv::vcpu& cpu) -> result<void> {
     if (auto r = hv::x86::restore_vcpu_state(cpu, vcpu_states[id]); !r)
       return make_error("{}: section vcpu.{}: {}", where, id, r.error().message);
     return {};
   });
   if (!added) return added.error();
-  return parts;
+  return machine;
 }
 
-}  // namespace smvm::actors
+}  // namespace smvm::vmm

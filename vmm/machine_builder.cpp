@@ -1,4 +1,4 @@
-#include "actors/machine_builder.hpp"
+#include "vmm/machine_builder.hpp"
 
 #include "hv/x86/boot_loader.hpp"
 #include "hv/x86/bzimage.hpp"
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <fstream>
 
-namespace smvm::actors {
+namespace smvm::vmm {
 
 namespace {
 
@@ -29,12 +29,13 @@ result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path) {
 
 }  // namespace
 
-result<machine_parts> build_base(const config::vm_config& config,
+result<built_machine> build_base(const config::vm_config& config,
                                  const std::function<result<hv::guest_memory>()>& make_memory) {
   auto kvm = hv::kvm::open();
   if (!kvm) return kvm.error();
-  machine_parts parts;
-  parts.record = record_machine(config);
+  built_machine machine;
+  machine.record = record_machine(config);
+  auto& parts = machine.parts;
   parts.kvm = std::make_shared<hv::kvm>(std::move(*kvm));
   static_assert(config::max_vcpus <= hv::x86::mptable_max_cpus, "vm.toml allows more vCPUs than the MP table holds");
   const unsigned max_vcpus = std::min(parts.kvm->max_vcpus(), hv::x86::mptable_max_cpus);
@@ -51,24 +52,28 @@ result<machine_parts> build_base(const config::vm_config& config,
   parts.memory = std::make_shared<hv::guest_memory>(std::move(*memory));
   if (auto r = parts.vm->map_memory(*parts.memory); !r) return r.error();
 
-  auto console = console_sink::open(config.console);
+  auto console = actors::console_sink::open(config.console);
   if (!console) return make_error("{}console.output: {}", config.where("console.output"), console.error().message);
   parts.console = std::move(*console);
-  auto view = std::make_shared<const guest_memory_view>(parts.memory);
-  if (config.console.workload_streams) parts.channel = console_sink::workload_streams();
+  auto view = std::make_shared<const actors::guest_memory_view>(parts.memory);
+  if (config.console.workload_streams) parts.channel = actors::console_sink::workload_streams();
   auto virtio_console = parts.channel ? parts.channel : parts.console;
   auto virtio = wire_virtio_devices(config, *parts.vm, view, virtio_console);
   if (!virtio) return virtio.error();
   parts.virtio = std::move(*virtio);
+  parts.capture = [record = machine.record, vm = parts.vm, memory = parts.memory](const std::string& path) {
+    return capture_vm(record, *vm, *memory, path);
+  };
 
   auto msrs = hv::x86::saveable_msrs(*parts.kvm);
   if (!msrs) return msrs.error();
-  parts.saved_msrs = std::make_shared<const std::vector<std::uint32_t>>(std::move(*msrs));
-  return parts;
+  machine.saved_msrs = std::make_shared<const std::vector<std::uint32_t>>(std::move(*msrs));
+  return machine;
 }
 
-result<void> add_vcpus(machine_parts& parts, unsigned count,
+result<void> add_vcpus(built_machine& machine, unsigned count,
                        const std::function<result<void>(unsigned id, hv::vcpu& cpu)>& prepare) {
+  auto& parts = machine.parts;
   for (unsigned id = 0; id < count; ++id) {
     auto cpu = hv::vcpu::create(*parts.kvm, *parts.vm, id);
     if (!cpu) return cpu.error();
@@ -76,13 +81,13 @@ result<void> add_vcpus(machine_parts& parts, unsigned count,
     if (auto r = hv::x86::setup_vcpu(*parts.kvm, *shared, count); !r)
       return make_error("vCPU {}: {}", id, r.error().message);
     if (auto r = prepare(id, *shared); !r) return make_error("vCPU {}: {}", id, r.error().message);
-    shared->save_msrs_from(parts.saved_msrs);
+    shared->save_msrs_from(machine.saved_msrs);
     parts.vcpus.push_back(std::move(shared));
   }
   return {};
 }
 
-result<machine_parts> build_machine(const config::vm_config& config) {
+result<built_machine> build_machine(const config::vm_config& config) {
   const auto& kernel_path = config.boot.kernel;
   auto kernel = read_file(kernel_path);
   if (!kernel) return make_error("{}boot.kernel: {}", config.where("boot.kernel"), kernel.error().message);
@@ -100,18 +105,18 @@ result<machine_parts> build_machine(const config::vm_config& config) {
   }
 
   const std::uint64_t memory_bytes = config.machine.memory_mib << 20;
-  auto parts = build_base(config, [&]() -> result<hv::guest_memory> {
+  auto machine = build_base(config, [&]() -> result<hv::guest_memory> {
     auto memory = hv::guest_memory::create(hv::x86::ram_regions(memory_bytes));
     if (!memory) return make_error("{}machine.memory_mib: {}", config.where("machine.memory_mib"), memory.error().message);
     return memory;
   });
-  if (!parts) return parts.error();
+  if (!machine) return machine.error();
 
   hv::x86::linux_boot boot;
   boot.kernel = *kernel;
   boot.header = &*header;
   boot.initrd = initrd;
-  const std::string own_cmdline = config::base_cmdline(config) + parts->virtio.cmdline;
+  const std::string own_cmdline = config::base_cmdline(config) + machine->parts.virtio.cmdline;
   boot.cmdline = own_cmdline;
   if (!config.boot.cmdline.empty()) boot.cmdline += " " + config.boot.cmdline;
   boot.cpus = config.machine.vcpus;
@@ -120,14 +125,14 @@ result<machine_parts> build_machine(const config::vm_config& config) {
                       "takes at most {}", config.where("boot.cmdline"), boot.cmdline.size(), own_cmdline,
                       header->cmdline_size);
   // With the command line checked, what can still fail is room in memory.
-  auto entry = hv::x86::load_linux(*parts->memory, memory_bytes, boot);
+  auto entry = hv::x86::load_linux(*machine->parts.memory, memory_bytes, boot);
   if (!entry) return make_error("{}machine.memory_mib: {}", config.where("machine.memory_mib"), entry.error().message);
 
-  auto added = add_vcpus(*parts, config.machine.vcpus, [&](unsigned id, hv::vcpu& cpu) -> result<void> {
+  auto added = add_vcpus(*machine, config.machine.vcpus, [&](unsigned id, hv::vcpu& cpu) -> result<void> {
     return id == 0 ? hv::x86::setup_boot_processor(cpu, *entry) : result<void>{};
   });
   if (!added) return added.error();
-  return parts;
+  return machine;
 }
 
-}  // namespace smvm::actors
+}  // namespace smvm::vmm

@@ -6,8 +6,7 @@
 
 #include "actors/console_sink.hpp"
 #include "actors/guest_memory_view.hpp"
-#include "actors/irq_actor.hpp"
-#include "actors/virtio_device_actor.hpp"
+#include "actors/machine_parts.hpp"
 #include "config/vm_config.hpp"
 #include "hv/vm.hpp"
 
@@ -15,13 +14,9 @@
 #include <string>
 #include <vector>
 
-namespace smvm::actors {
+namespace smvm::vmm {
 
-struct virtio_wiring {
-  std::vector<virtio_device_spec> devices;
-  irqfd_map irqfds;
-  std::string cmdline;  // " virtio_mmio.device=4K@0xd0000000:5 ..."
-};
+using actors::virtio_wiring;
 
 /// The first line virtio devices take.
 inline constexpr std::uint32_t first_virtio_irq = 5;
@@ -29,7 +24,7 @@ inline constexpr std::uint32_t first_virtio_irq = 5;
 /// Opens the disks (errors name their vm.toml line) and registers every
 /// device's eventfds with KVM.
 result<virtio_wiring> wire_virtio_devices(const config::vm_config& config, const hv::vm& vm,
-                                          const std::shared_ptr<const guest_memory_view>& memory,
-                                          const std::shared_ptr<console_sink>& console);
+                                          const std::shared_ptr<const actors::guest_memory_view>& memory,
+                                          const std::shared_ptr<actors::console_sink>& console);
 
-}  // namespace smvm::actors
+}  // namespace smvm::vmm

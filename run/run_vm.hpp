@@ -2,19 +2,18 @@
 // The library's front door: run one VM from its config, or VMs restored
 // from a snapshot, to their end.
 
+#include "actors/messages.hpp"
 #include "config/vm_config.hpp"
 
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 
-namespace smvm::actors {
+namespace smvm::run {
 
-/// smvm's own failures (bad config, no KVM, a crashed vCPU) exit with this,
-/// as Docker's do; guest statuses are 0-255 and pass through unchanged.
-inline constexpr int smvm_failure_status = 125;
+using actors::smvm_failure_status;
 
-struct run_options {
+struct vm_options {
   /// Serve the control socket (control/control_socket.hpp) here.
   std::optional<std::filesystem::path> control_socket;
 };
@@ -23,7 +22,7 @@ struct run_options {
 /// guest reported on the status port, 0 after a reboot, 128 + N after
 /// signal N (SIGINT, SIGTERM) stopped it, or 125 when smvm failed, with the
 /// reason on stderr.
-int run_vm(const config::vm_config& config, const run_options& options = {});
+int run_vm(const config::vm_config& config, const vm_options& options = {});
 
 struct restore_request {
   std::filesystem::path snapshot;
@@ -43,4 +42,4 @@ inline constexpr unsigned max_clones = 256;
 /// clones, 0 when every one exited 0, else the first other status.
 int restore_vm(const restore_request& request);
 
-}  // namespace smvm::actors
+}  // namespace smvm::run

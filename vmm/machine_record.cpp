@@ -1,4 +1,4 @@
-#include "actors/vm_capture.hpp"
+#include "vmm/machine_record.hpp"
 
 #include "hv/x86/vm_state.hpp"
 #include "snapshot/memory_file.hpp"
@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-namespace smvm::actors {
+namespace smvm::vmm {
 
 machine_record record_machine(const config::vm_config& config) {
   machine_record r;
@@ -43,13 +43,11 @@ result<config::vm_config> config_of(const machine_record& record, const std::str
   return c;
 }
 
-std::string memory_file_of(const std::string& state_path) { return state_path + ".mem"; }
-
 result<std::vector<snapshot::section>> capture_vm(const machine_record& record, const hv::vm& vm,
                                                   const hv::guest_memory& memory, const std::string& state_path) {
   auto state = hv::x86::save_vm_state(vm);
   if (!state) return state.error();
-  const std::string memory_path = memory_file_of(state_path);
+  const std::string memory_path = snapshot::memory_file_of(state_path);
   // A restored VM's RAM is a private mapping: its current bytes are in the
   // mapping, not in the file behind it.
   const int shared_fd = memory.is_private() ? -1 : memory.fd();
@@ -61,4 +59,4 @@ result<std::vector<snapshot::section>> capture_vm(const machine_record& record, 
                                         {"memory", encode_state(layout)}};
 }
 
-}  // namespace smvm::actors
+}  // namespace smvm::vmm

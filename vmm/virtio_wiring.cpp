@@ -1,4 +1,4 @@
-#include "actors/virtio_wiring.hpp"
+#include "vmm/virtio_wiring.hpp"
 
 #include "devices/virtio/block.hpp"
 #include "devices/virtio/console.hpp"
@@ -9,11 +9,14 @@
 
 #include <fmt/format.h>
 
-namespace smvm::actors {
+namespace smvm::vmm {
 
 namespace {
 
 namespace virtio = devices::virtio;
+using actors::console_sink;
+using actors::guest_memory_view;
+using actors::virtio_device_spec;
 
 /// Gives `spec` the next window and line, and binds its eventfds in KVM.
 result<void> wire(virtio_wiring& out, virtio_device_spec spec, const hv::vm& vm) {
@@ -83,4 +86,4 @@ result<virtio_wiring> wire_virtio_devices(const config::vm_config& config, const
   return out;
 }
 
-}  // namespace smvm::actors
+}  // namespace smvm::vmm

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace smvm::actors {
+namespace smvm::vmm {
 
 struct disk_record {
   std::string path;  // absolute
@@ -60,12 +60,8 @@ struct memory_layout {
   }
 };
 
-/// The memory file of a snapshot at `state_path`: `state_path`.mem, always
-/// beside it, so the two files move together under any name.
-std::string memory_file_of(const std::string& state_path);
-
 /// Captures the VM's sections; writes guest memory to memory_file_of(path).
 result<std::vector<snapshot::section>> capture_vm(const machine_record& record, const hv::vm& vm,
                                                   const hv::guest_memory& memory, const std::string& state_path);
 
-}  // namespace smvm::actors
+}  // namespace smvm::vmm

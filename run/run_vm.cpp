@@ -1,8 +1,8 @@
-#include "actors/run_vm.hpp"
+#include "run/run_vm.hpp"
 
 #include "actors/machine_actor.hpp"
-#include "actors/machine_builder.hpp"
 #include "control/control_socket.hpp"
+#include "vmm/machine_builder.hpp"
 
 #include <fmt/format.h>
 
@@ -11,9 +11,14 @@
 #include <csignal>
 #include <thread>
 
-namespace smvm::actors {
+namespace smvm::run {
 
 namespace {
+
+using actors::guest_stop;
+using actors::machine_actor;
+using actors::machine_options;
+using actors::workload_signal;
 
 /// Turns SIGINT and SIGTERM into a clean stop of the machine. The signals
 /// are blocked in every thread (CAF's inherit the mask) and collected here.
@@ -54,7 +59,7 @@ class stop_signal_watcher {
 
 /// One VM of this process.
 struct vm_run {
-  machine_parts parts;
+  actors::machine_parts parts;
   machine_options options;
 };
 
@@ -66,15 +71,15 @@ int run_machines(std::vector<vm_run> vms, const std::optional<std::filesystem::p
   std::vector<int> statuses(vms.size(), smvm_failure_status);
   {
     caf::actor_system_config cfg;
-    configure(cfg);
+    actors::configure(cfg);
     caf::actor_system system{cfg};
     std::vector<machine_actor> machines;
-    for (auto& vm : vms) machines.push_back(spawn_machine(system, std::move(vm.parts), std::move(vm.options)));
+    for (auto& vm : vms) machines.push_back(actors::spawn_machine(system, std::move(vm.parts), std::move(vm.options)));
     stop_signal_watcher watcher{machines};
     caf::scoped_actor self{system};
-    using run_handle = decltype(self->request(machines.front(), caf::infinite, run_atom_v));
+    using run_handle = decltype(self->request(machines.front(), caf::infinite, actors::run_atom_v));
     std::vector<run_handle> runs;
-    for (auto& machine : machines) runs.push_back(self->request(machine, caf::infinite, run_atom_v));
+    for (auto& machine : machines) runs.push_back(self->request(machine, caf::infinite, actors::run_atom_v));
     std::unique_ptr<control::control_socket> control;
     if (control_path) {
       auto opened = control::control_socket::open(*control_path, system, machines.front());
@@ -100,14 +105,14 @@ int run_machines(std::vector<vm_run> vms, const std::optional<std::filesystem::p
 
 }  // namespace
 
-int run_vm(const config::vm_config& config, const run_options& options) {
-  auto parts = build_machine(config);
+int run_vm(const config::vm_config& config, const vm_options& options) {
+  auto parts = vmm::build_machine(config);
   if (!parts) {
     fmt::print(stderr, "smvm: {}\n", parts.error().message);
     return smvm_failure_status;
   }
   std::vector<vm_run> vms;
-  vms.push_back({std::move(*parts), {config.console, config.snapshot, {}}});
+  vms.push_back({std::move(parts->parts), {config.console, config.snapshot, {}}});
   return run_machines(std::move(vms), options.control_socket);
 }
 
@@ -117,9 +122,9 @@ int restore_vm(const restore_request& request) {
   auto micros = [began] { return std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - began).count(); };
   std::vector<vm_run> vms;
   for (unsigned i = 0; i < request.clones; ++i) {
-    restore_options options{request.console};
+    vmm::restore_options options{request.console};
     if (i > 0 || request.clones > 1) options.console.input = config::console_input::none;
-    auto parts = restore_machine(request.snapshot, options);
+    auto parts = vmm::restore_machine(request.snapshot, options);
     if (!parts) {
       fmt::print(stderr, "smvm: {}\n", parts.error().message);
       return smvm_failure_status;
@@ -140,9 +145,9 @@ int restore_vm(const restore_request& request) {
                    built, micros());
       };
     }
-    vms.push_back({std::move(*parts), std::move(machine)});
+    vms.push_back({std::move(parts->parts), std::move(machine)});
   }
   return run_machines(std::move(vms), request.control_socket);
 }
 
-}  // namespace smvm::actors
+}  // namespace smvm::run
