@@ -3,6 +3,7 @@
 #include "hv/x86/vm_state.hpp"
 #include "snapshot/memory_file.hpp"
 #include "common/state_codec.hpp"
+#include "vmm/virtio_kinds.hpp"
 
 #include <filesystem>
 
@@ -28,11 +29,6 @@ result<config::vm_config> config_of(const machine_record& record, const std::str
                       config::min_memory_mib, config::max_memory_mib);
   if (record.console_device > static_cast<std::uint8_t>(config::console_device::virtio))
     return make_error("{}: section machine: unknown console device {}", where, record.console_device);
-  const std::size_t devices = record.disks.size() + (record.rng ? 1 : 0) +
-                              (record.console_device == static_cast<std::uint8_t>(config::console_device::virtio));
-  if (devices > config::max_virtio_devices)
-    return make_error("{}: section machine: {} virtio devices, at most {} fit", where, devices,
-                      config::max_virtio_devices);
   config::vm_config c;
   c.source_file = where;
   c.machine.vcpus = record.vcpus;
@@ -40,6 +36,9 @@ result<config::vm_config> config_of(const machine_record& record, const std::str
   c.console.device = static_cast<config::console_device>(record.console_device);
   c.rng = record.rng;
   for (const auto& d : record.disks) c.disks.push_back({d.path, d.read_only});
+  if (const std::size_t devices = virtio_device_count(c); devices > config::max_virtio_devices)
+    return make_error("{}: section machine: {} virtio devices, at most {} fit", where, devices,
+                      config::max_virtio_devices);
   return c;
 }
 

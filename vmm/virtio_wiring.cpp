@@ -1,11 +1,9 @@
 #include "vmm/virtio_wiring.hpp"
 
-#include "devices/virtio/block.hpp"
-#include "devices/virtio/console.hpp"
 #include "devices/virtio/mmio_transport.hpp"
-#include "devices/virtio/rng.hpp"
 #include "hv/eventfd.hpp"
 #include "hv/x86/layout.hpp"
+#include "vmm/virtio_kinds.hpp"
 
 #include <fmt/format.h>
 
@@ -40,49 +38,19 @@ result<void> wire(virtio_wiring& out, virtio_device_spec spec, const hv::vm& vm)
   return {};
 }
 
-/// Shares `model`, which reads guest memory through `memory`: the view
-/// lives as long as the model.
-std::shared_ptr<virtio::device_model> share(virtio::device_model* model,
-                                            const std::shared_ptr<const guest_memory_view>& memory) {
-  return {model, [memory](virtio::device_model* m) { delete m; }};
-}
-
 }  // namespace
 
 result<virtio_wiring> wire_virtio_devices(const config::vm_config& config, const hv::vm& vm,
                                           const std::shared_ptr<const guest_memory_view>& memory,
                                           const std::shared_ptr<console_sink>& console) {
   virtio_wiring out;
-  // Disks first, in vm.toml order: the guest names them vda, vdb, ...
-  for (std::size_t i = 0; i < config.disks.size(); ++i) {
-    const auto& disk = config.disks[i];
-    const std::string key = fmt::format("disk[{}].path", i);
-    auto model = virtio::block::open(*memory, disk.path.string(), disk.read_only);
-    if (!model) return make_error("{}{}: {}", config.where(key), key, model.error().message);
-    virtio_device_spec spec;
-    spec.name = fmt::format("virtio-blk disk[{}]", i);
-    spec.model = share(model->release(), memory);
-    spec.blocking = true;
-    if (auto r = wire(out, std::move(spec), vm); !r) return r.error();
-  }
-  if (config.rng) {
-    virtio_device_spec spec;
-    spec.name = "virtio-rng";
-    spec.model = share(new virtio::rng(*memory), memory);
-    if (auto r = wire(out, std::move(spec), vm); !r) return r.error();
-  }
-  if (config.console.device == config::console_device::virtio) {
-    auto* model = new virtio::console(*memory, [console](std::span<const std::uint8_t> bytes) { console->write(bytes); });
-    virtio_device_spec spec;
-    spec.name = "virtio-console";
-    spec.model = share(model, memory);
-    spec.input_queue = virtio::console::receive_queue;
-    spec.input = [model](std::span<const std::uint8_t> bytes) { return model->receive(bytes); };
-    // Its output waits on smvm's stdout, which a slow reader may hold up:
-    // a thread of its own, not one of the scheduler's.
-    spec.blocking = true;
-    if (auto r = wire(out, std::move(spec), vm); !r) return r.error();
-  }
+  const virtio_kind_context context{config, memory, console};
+  for (const auto& kind : virtio_kinds())
+    for (std::size_t i = 0; i < kind.count(config); ++i) {
+      auto spec = kind.make(context, i);
+      if (!spec) return spec.error();
+      if (auto r = wire(out, std::move(*spec), vm); !r) return r.error();
+    }
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include "snapshot/memory_file.hpp"
 #include "vmm/machine_record.hpp"
+#include "vmm/virtio_kinds.hpp"
 #include "common/state_codec.hpp"
 
 #include <catch2/catch.hpp>
@@ -70,4 +71,16 @@ TEST_CASE("memory layout: the section round trip") {
   REQUIRE(back->regions.size() == 1);
   CHECK(back->regions[0].size == m.regions[0].size);
   CHECK(snapshot::memory_file_of("/x/vm.snap") == "/x/vm.snap.mem");
+}
+
+TEST_CASE("virtio kinds: disks, then the rng, then the console, each counted as vm.toml asks") {
+  std::vector<std::string_view> names;
+  for (const auto& kind : virtio_kinds()) names.push_back(kind.name);
+  CHECK(names == std::vector<std::string_view>{"virtio-blk", "virtio-rng", "virtio-console"});
+  config::vm_config c;
+  CHECK(virtio_device_count(c) == 0);
+  c.disks = {{"/a.ext4", false}, {"/b.ext4", true}};
+  c.rng = true;
+  c.console.device = config::console_device::virtio;
+  CHECK(virtio_device_count(c) == 4);
 }
