@@ -1,5 +1,7 @@
 #include "config/vm_config.hpp"
 
+#include "common/cache_root.hpp"
+
 #include <toml++/toml.h>
 
 #include <cstdlib>
@@ -279,13 +281,7 @@ std::string vm_config::where(const std::string& key) const {
   return fmt::format("{}:{}: ", it->second.file, it->second.line);
 }
 
-std::filesystem::path default_kernel_path() {
-  if (const char* cache = std::getenv("SMVM_CACHE"); cache && *cache) return std::filesystem::path(cache) / "bzImage";
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
-    return std::filesystem::path(xdg) / "smvm" / "bzImage";
-  const char* home = std::getenv("HOME");
-  return std::filesystem::path(home ? home : "/") / ".cache" / "smvm" / "bzImage";
-}
+std::filesystem::path default_kernel_path() { return cache_root() / "bzImage"; }
 
 std::string base_cmdline(const vm_config& config) {
   const bool hvc = config.console.device == console_device::virtio && !config.console.workload_streams;

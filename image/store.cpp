@@ -1,5 +1,7 @@
 #include "image/store.hpp"
 
+#include "common/cache_root.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -136,12 +138,7 @@ result<std::string> blob_writer::commit_as_computed(bool* existed) {
 
 store::store(fs::path root) : root_(std::move(root)) {}
 
-fs::path store::default_root() {
-  if (const char* cache = std::getenv("SMVM_CACHE"); cache && *cache) return fs::path(cache) / "images";
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return fs::path(xdg) / "smvm" / "images";
-  const char* home = std::getenv("HOME");
-  return fs::path(home ? home : "/") / ".cache" / "smvm" / "images";
-}
+fs::path store::default_root() { return cache_root() / "images"; }
 
 fs::path store::blob_path(const std::string& digest) const {
   return root_ / "blobs" / "sha256" / std::string(digest_hex(digest));

@@ -1,9 +1,11 @@
 #include "config/vm_config.hpp"
+#include "image/store.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <fstream>
 
 using namespace smvm::config;
@@ -182,4 +184,31 @@ TEST_CASE("vm.toml: [snapshot] names the file and what the VM does once it is wr
   auto none = s.parse(boot);
   REQUIRE(none);
   CHECK_FALSE(none->snapshot);
+}
+
+TEST_CASE("cache: $SMVM_CACHE, else $XDG_CACHE_HOME/smvm, else ~/.cache/smvm, for the kernel and the images alike") {
+  // The environment is the process's: set, checked, and put back.
+  auto saved = [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  const auto cache = saved("SMVM_CACHE"), xdg = saved("XDG_CACHE_HOME"), home = saved("HOME");
+  ::setenv("HOME", "/home/u", 1);
+  ::unsetenv("SMVM_CACHE");
+  ::unsetenv("XDG_CACHE_HOME");
+  CHECK(smvm::config::default_kernel_path() == "/home/u/.cache/smvm/bzImage");
+  CHECK(smvm::image::store::default_root() == "/home/u/.cache/smvm/images");
+  ::setenv("XDG_CACHE_HOME", "/xdg", 1);
+  CHECK(smvm::config::default_kernel_path() == "/xdg/smvm/bzImage");
+  CHECK(smvm::image::store::default_root() == "/xdg/smvm/images");
+  ::setenv("SMVM_CACHE", "/c", 1);
+  CHECK(smvm::config::default_kernel_path() == "/c/bzImage");
+  CHECK(smvm::image::store::default_root() == "/c/images");
+  auto put_back = [](const char* name, const std::optional<std::string>& v) {
+    if (v) ::setenv(name, v->c_str(), 1);
+    else ::unsetenv(name);
+  };
+  put_back("SMVM_CACHE", cache);
+  put_back("XDG_CACHE_HOME", xdg);
+  put_back("HOME", home);
 }
