@@ -20,18 +20,24 @@ run() {
     # A VM that reset before its init was up never ran the workload: the
     # nested guests' early resets (README, "KVM without /dev/kvm"). Such a
     # case runs once more, and the resets are counted in finish's line.
-    [[ $attempt == 1 && $rerun == 1 ]] || break
-    if [[ $rc == 125 ]] && grep -q "the guest stopped before its init was up" "$work/err"; then
-      early_resets=$((early_resets + 1))
-      echo "# the guest reset before its init was up; running the case again"
-    elif nested_reset "$work/err"; then
-      count_nested_reset
-    else
-      break
-    fi
+    [[ $attempt == 1 && $rerun == 1 ]] && again_after_reset "$rc" "$work/err" || break
   done
   set -e
   out=$(tr -d "\0" <"$work/out"); err=$(tr -d "\0" <"$work/err")  # binary output: NULs dropped, not warned of
+}
+
+# again_after_reset STATUS FILE: the case's VM (its status, its stderr in
+# FILE) reset before its init was up, or triple-faulted under the nested
+# KVM: counted and said, and true, so the caller runs the case once more.
+again_after_reset() {
+  if [[ $1 == 125 ]] && grep -aq "the guest stopped before its init was up" "$2"; then
+    early_resets=$((early_resets + 1))
+    echo "# the guest reset before its init was up; running the case again"
+  elif nested_reset "$2"; then
+    count_nested_reset
+  else
+    return 1
+  fi
 }
 
 # nested_reset FILE: FILE (a VM's stderr) says its guest triple-faulted,
@@ -39,7 +45,7 @@ run() {
 # traffic now and then resets guests that QEMU's run whole (README, "KVM
 # without /dev/kvm"). On a real /dev/kvm a triple fault is a failure.
 nested_reset() {
-  [[ -n ${SMVM_KVM_NESTED-} ]] && grep -q "the guest reset the machine (triple fault)" "$1"
+  [[ -n ${SMVM_KVM_NESTED-} ]] && grep -aq "the guest reset the machine (triple fault)" "$1"
 }
 
 # count_nested_reset: a case whose guest triple-faulted runs again; say so
