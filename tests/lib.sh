@@ -26,6 +26,11 @@ run() {
   out=$(tr -d "\0" <"$work/out"); err=$(tr -d "\0" <"$work/err")  # binary output: NULs dropped, not warned of
 }
 
+# api SOCKET JSON: one control-socket request; prints the reply line (60 s at most:
+# a control socket that stops answering fails the checks, not the L1 idle bound).
+# socat, not python: a python start costs about 10 s in the nested guest.
+api() { printf '%s\n' "$2" | socat -t 60 -T 60 - "UNIX-CONNECT:$1"; }
+
 # again_after_reset STATUS FILE: the case's VM (its status, its stderr in
 # FILE) reset before its init was up, or triple-faulted under the nested
 # KVM: counted and said, and true, so the caller runs the case once more.

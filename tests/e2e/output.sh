@@ -20,17 +20,18 @@ n=${SMVM_OUTPUT_BYTES:-250000}
 both="head -c $((2 * n)) /dev/urandom >/tmp/a; head -c $n /dev/urandom >/tmp/b
   cat /tmp/b >&2 & cat /tmp/a; wait
   echo \"sums \$(md5sum </tmp/a | cut -c1-32) \$(md5sum </tmp/b | cut -c1-32)\" >&2"
-# piped CASE: runs the function CASE, whose smvm's status is $rc and stderr
-# is in $work/err; once more if its guest reset before its init was up, or
-# triple-faulted nested (lib.sh's rule for run(), counted alike).
+# piped CASE [STDERR]: runs the function CASE, whose smvm's status is $rc
+# and stderr is in STDERR (default $work/err); once more if its guest reset
+# before its init was up, or triple-faulted nested (lib.sh's rule for run(),
+# counted alike).
 piped() {
   set +e  # lib.sh's run() sets -e; these cases check statuses themselves
   "$1"
-  again_after_reset "$rc" "$work/err" && "$1"
+  again_after_reset "$rc" "${2:-$work/err}" && "$1"
 }
 
-both_streams() { "${sh_run[@]}" "$both" >"$work/a" 2>"$work/b"; rc=$?; cp "$work/b" "$work/err"; }
-piped both_streams
+both_streams() { "${sh_run[@]}" "$both" >"$work/a" 2>"$work/b"; rc=$?; }
+piped both_streams "$work/b"
 # The sums line is 70 characters and a newline, after binary bytes.
 err=$(tail -c 71 "$work/b")
 out="sums $(md5sum <"$work/a" | cut -c1-32) $(head -c $n "$work/b" | md5sum | cut -c1-32) (got $(stat -c %s "$work/a") + $(stat -c %s "$work/b") bytes)"

@@ -19,10 +19,6 @@ initramfs() {
 vm() {
   { printf '[boot]\ninitrd = "%s.cpio.gz"\ncmdline = "quiet"\n' "$2"; cat; } > "$work/$1.toml"
 }
-# api SOCKET JSON: one control-socket request; prints the reply line (60 s at most:
-# a control socket that stops answering fails the checks, not the L1 idle bound).
-# socat, not python: a python start costs about 10 s in the nested guest.
-api() { printf '%s\n' "$2" | socat -t 60 -T 60 - "UNIX-CONNECT:$1"; }
 # wait_for FILE TEXT: until FILE holds TEXT (up to 60 s).
 wait_for() {
   for _ in $(seq 600); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
