@@ -14,7 +14,7 @@
 #include "devices/snapshot_port.hpp"
 #include "devices/status_port.hpp"
 #include "devices/virtio/mmio_transport.hpp"
-#include "common/state_codec.hpp"
+#include "common/persist.hpp"
 #include "snapshot/memory_file.hpp"
 
 #include <unistd.h>
@@ -120,13 +120,8 @@ void stop(machine_pointer self, guest_stop why) {
 /// A restored VM's UART and i8042 take their saved state.
 result<void> restore_ports(const machine_parts& parts, devices::serial& uart, devices::i8042& kbc) {
   if (parts.device_states.empty()) return {};
-  auto serial = decode_state<devices::serial_state>(parts.device_states.at("serial"), "section serial");
-  if (!serial) return serial.error();
-  if (auto r = uart.restore(*serial); !r) return make_error("section serial: {}", r.error().message);
-  auto keyboard = decode_state<devices::i8042_state>(parts.device_states.at("i8042"), "section i8042");
-  if (!keyboard) return keyboard.error();
-  kbc.restore(*keyboard);
-  return {};
+  if (auto r = restore_section(uart, parts.device_states.at("serial"), "serial"); !r) return r;
+  return restore_section(kbc, parts.device_states.at("i8042"), "i8042");
 }
 
 /// The snapshotter of this VM: every vCPU and device, and the machine's own
@@ -177,7 +172,7 @@ std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
   auto* uart_model = uart.get();
   auto serial = spawn_device(system, {std::move(uart), devices::serial::com1_base,
                                       [uart_model](std::span<const std::uint8_t> b) { uart_model->receive(b); },
-                                      "serial", [uart_model] { return encode_state(uart_model->save()); }, true});
+                                      "serial", [uart_model] { return save_section(*uart_model); }, true});
 
   auto kbc = std::make_unique<devices::i8042>([me] { caf::anon_send(me, guest_stop{0, false, "the guest rebooted"}); });
   auto* kbc_model = kbc.get();
@@ -185,7 +180,7 @@ std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
     caf::anon_send(me, guest_stop{125, true, r.error().message});
   }
   auto keyboard = spawn_device(system, {std::move(kbc), devices::i8042::base, {}, "i8042",
-                                        [kbc_model] { return encode_state(kbc_model->save()); }});
+                                        [kbc_model] { return save_section(*kbc_model); }});
   auto status = spawn_device(
     system, {std::make_unique<devices::status_port>([me](std::uint8_t code) {
                caf::anon_send(me, guest_stop{code, false, fmt::format("the guest reported status {}", code)});

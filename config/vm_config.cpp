@@ -1,6 +1,8 @@
 #include "config/vm_config.hpp"
 
 #include "common/cache_root.hpp"
+#include "config/device_sections.hpp"
+#include "config/toml_values.hpp"
 
 #include <toml++/toml.h>
 
@@ -20,11 +22,16 @@ const std::map<std::string_view, key_set>& schema() {
     {"machine", {"vcpus", "memory_mib"}},
     {"boot", {"kernel", "initrd", "cmdline"}},
     {"console", {"device", "input", "output"}},
-    {"disk", {"path", "read_only"}},
-    {"rng", {}},
     {"snapshot", {"path", "on_ready"}},
   };
   return tables;
+}
+
+/// The virtio device kind whose vm.toml section is `section`, or null.
+const devices::virtio::device_kind* device_kind_of(std::string_view section) {
+  for (const auto* kind : devices::virtio::device_kinds())
+    if (!kind->section.empty() && kind->section == section) return kind;
+  return nullptr;
 }
 
 std::string join(const key_set& keys) {
@@ -33,26 +40,13 @@ std::string join(const key_set& keys) {
   return out;
 }
 
-std::string type_name(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    default: return "a date or time";
-  }
-}
-
-std::filesystem::path expand_path(std::string_view raw, const std::filesystem::path& base_dir) {
-  std::string text(raw);
-  if (text == "~" || text.rfind("~/", 0) == 0) {
-    const char* home = std::getenv("HOME");
-    text = std::string(home ? home : "") + text.substr(1);
-  }
-  std::filesystem::path p(text);
-  return p.is_absolute() ? p : base_dir / p;
+/// Every section vm.toml may have, for an unknown one's message.
+std::string section_names() {
+  std::string out;
+  for (const auto& [name, keys] : schema()) out += (out.empty() ? "" : ", ") + std::string(name);
+  for (const auto* kind : devices::virtio::device_kinds())
+    if (!kind->section.empty()) out += ", " + std::string(kind->section);
+  return out;
 }
 
 class parser {
@@ -69,14 +63,14 @@ class parser {
       return make_error("{}:{}: {}", name_, e.source().begin.line, e.description());
     }
     for (auto& [key, node] : root) {
-      auto table = schema().find(key.str());
-      if (table == schema().end())
-        return make_error("{}:{}: unknown section [{}] (expected one of: machine, boot, console, disk, rng, snapshot)", name_,
-                          node.source().begin.line, key.str());
-      if (key.str() == "disk") {
-        if (auto r = read_disks(node); !r) return r.error();
+      if (const auto* kind = device_kind_of(key.str())) {
+        if (auto r = read_device_section(config_, *kind, node, name_, base_); !r) return r.error();
         continue;
       }
+      auto table = schema().find(key.str());
+      if (table == schema().end())
+        return make_error("{}:{}: unknown section [{}] (expected one of: {})", name_, node.source().begin.line,
+                          key.str(), section_names());
       if (!node.is_table())
         return make_error("{}:{}: {} must be a table ([{}]), got {}", name_, node.source().begin.line,
                           key.str(), key.str(), type_name(node));
@@ -92,13 +86,10 @@ class parser {
     if (auto r = read_boot(root); !r) return r.error();
     if (auto r = read_console(root); !r) return r.error();
     if (auto r = read_snapshot(root); !r) return r.error();
-    config_.rng = root.contains("rng");
-    const std::size_t devices = config_.disks.size() + (config_.rng ? 1 : 0) +
-                                (config_.console.device == console_device::virtio ? 1 : 0);
-    if (devices > max_virtio_devices)
-      return make_error("{}: {} virtio devices ({} disks{}{}) is more than the {} smvm can wire up", name_, devices,
-                        config_.disks.size(), config_.rng ? ", the rng" : "",
-                        config_.console.device == console_device::virtio ? ", the console" : "", max_virtio_devices);
+    if (config_.console.device == console_device::virtio) use_virtio_console(config_);
+    if (const std::size_t n = config_.devices.size(); n > max_virtio_devices)
+      return make_error("{}: {} virtio devices ({}) is more than the {} smvm can wire up", name_, n,
+                        count_devices(config_), max_virtio_devices);
     return std::move(config_);
   }
 
@@ -168,39 +159,6 @@ class parser {
     auto cmdline = get<std::string>(root, "boot", "cmdline");
     if (!cmdline) return cmdline.error();
     if (*cmdline) config_.boot.cmdline = **cmdline;
-    return {};
-  }
-
-  /// [[disk]] tables, each { path, read_only }.
-  result<void> read_disks(const toml::node& node) {
-    const toml::array* disks = node.as_array();
-    if (!disks || !disks->is_array_of_tables())
-      return make_error("{}: disk must be a list of tables: write each disk as a [[disk]] section", at(node));
-    for (std::size_t i = 0; i < disks->size(); ++i) {
-      const toml::table& table = *(*disks)[i].as_table();
-      const std::string name = fmt::format("disk[{}]", i);
-      for (auto& [inner, value] : table) {
-        if (!schema().at("disk").count(inner.str()))
-          return make_error("{}: unknown key {}.{} (expected one of: {})", at(value), name, inner.str(),
-                            join(schema().at("disk")));
-        config_.positions[name + "." + std::string(inner.str())] = source_position{name_, value.source().begin.line};
-      }
-      disk_section disk;
-      const toml::node* path = table.get("path");
-      if (!path) return make_error("{}: {} has no path (the raw disk image to attach)", at(table), name);
-      auto text = path->value<std::string>();
-      if (!text) return make_error("{}: {}.path must be a string, got {}", at(*path), name, type_name(*path));
-      disk.path = expand_path(*text, base_);
-      if (!std::filesystem::is_regular_file(disk.path))
-        return make_error("{}: {}.path: {} does not exist or is not a file", at(*path), name, disk.path.string());
-      if (const toml::node* ro = table.get("read_only")) {
-        auto flag = ro->value<bool>();
-        if (!ro->is_boolean())
-          return make_error("{}: {}.read_only must be true or false, got {}", at(*ro), name, type_name(*ro));
-        disk.read_only = *flag;
-      }
-      config_.disks.push_back(std::move(disk));
-    }
     return {};
   }
 

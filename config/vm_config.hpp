@@ -7,10 +7,13 @@
 //              output = "stdout" | "none" | "<file>"
 //   [[disk]]   path = "rootfs.ext4", read_only = false   (virtio-blk, repeatable)
 //   [rng]      (virtio-rng from the host's getrandom)
+//              (the virtio device sections and their keys come from
+//              devices/virtio/<kind>/kind.cpp: device_kinds())
 //   [snapshot] path = "vm.snap", on_ready = "stop" | "continue"
 //              (taken when the guest writes to the snapshot port, 0xf5)
 
 #include "common/result.hpp"
+#include "devices/virtio/device_kind.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -56,9 +59,16 @@ struct console_section {
   bool workload_streams = false;
 };
 
-struct disk_section {
-  std::filesystem::path path;  // a raw image, whole 512-byte sectors
-  bool read_only = false;
+/// One virtio device vm.toml asks for.
+struct device_config {
+  const devices::virtio::device_kind* kind = nullptr;
+  /// "disk[0]" for a [[disk]], "rng" for [rng]: keys in messages and
+  /// `positions` start with it.
+  std::string name;
+  devices::virtio::device_settings settings;
+
+  /// "virtio-blk disk[0]", or "virtio-rng": what messages call the device.
+  std::string label() const;
 };
 
 struct snapshot_section {
@@ -70,8 +80,9 @@ struct vm_config {
   machine_section machine;
   boot_section boot;
   console_section console;
-  std::vector<disk_section> disks;  // /dev/vda, /dev/vdb, ... in this order
-  bool rng = false;
+  /// In the order of device_kinds(), then of vm.toml (disks are /dev/vda,
+  /// /dev/vdb, ...): the order of their register windows.
+  std::vector<device_config> devices;
   std::optional<snapshot_section> snapshot;
   /// "machine.vcpus", "disk[0].path" -> where it was set; absent keys take
   /// their default.
@@ -91,6 +102,15 @@ inline constexpr unsigned max_vcpus = 254;
 /// by disks, the rng and the console.
 inline constexpr std::size_t max_virtio_devices = 11;
 inline constexpr std::uint64_t max_memory_mib = std::uint64_t{1} << 20;  // 1 TiB
+
+/// Adds a device of kind `kind` (a name from device_kinds()) after the
+/// others of its kind, checking `settings` (a file setting must be an
+/// absolute path). For a VM made in code (smvm run's) or from a snapshot's record.
+result<void> add_device(vm_config& config, std::string_view kind, devices::virtio::device_settings settings);
+/// The guest's console is virtio-console's hvc0 (the device added).
+void use_virtio_console(vm_config& config);
+/// How many devices of each kind: "2 disks, the rng".
+std::string count_devices(const vm_config& config);
 
 /// Reads and validates a vm.toml. Relative paths are relative to the file's
 /// folder; a leading ~ is the home folder.

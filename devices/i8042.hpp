@@ -3,6 +3,7 @@
 // `reboot=k` resets the machine by writing 0xFE to its command port, and
 // smvm turns that into the end of the VM.
 
+#include "common/result.hpp"
 #include "devices/io_device.hpp"
 
 #include <cstdint>
@@ -35,12 +36,14 @@ class i8042 final : public io_device {
   std::uint64_t read(std::uint64_t offset, unsigned size) override;
   void write(std::uint64_t offset, unsigned size, std::uint64_t value) override;
 
+  using saved_state = i8042_state;  // common/persist.hpp
   i8042_state save() const { return {control_, output_, output_full_, expecting_control_}; }
-  void restore(const i8042_state& s) {
+  result<void> restore(const i8042_state& s) {
     control_ = s.control;
     output_ = s.output;
     output_full_ = s.output_full;
     expecting_control_ = s.expecting_control;
+    return {};
   }
 
  private:

@@ -58,6 +58,7 @@ class serial final : public io_device {
   std::size_t receive(std::span<const std::uint8_t> bytes);
   bool irq_level() const { return irq_high_; }
 
+  using saved_state = serial_state;  // common/persist.hpp
   serial_state save() const;
   /// Takes a saved state; a FIFO or input longer than the UART holds is an
   /// error. The interrupt line is not driven: the irqchip's own state,

@@ -65,7 +65,7 @@ result<config::vm_config> vm_for(const ready_image& image, const run_options& op
                       vm.boot.kernel.string());
   vm.boot.initrd_data = std::move(*initramfs);
   vm.boot.cmdline = "quiet";
-  vm.console.device = config::console_device::virtio;
+  config::use_virtio_console(vm);
   vm.console.workload_streams = true;
   vm.console.input = options.interactive ? config::console_input::stdin_stream : config::console_input::none;
   if (options.kernel_log.empty()) {
@@ -74,7 +74,10 @@ result<config::vm_config> vm_for(const ready_image& image, const run_options& op
     vm.console.output = config::console_output::file;
     vm.console.output_file = options.kernel_log;
   }
-  vm.disks.push_back({image.rootfs, true});
+  if (auto r = config::add_device(vm, "virtio-blk", devices::virtio::device_settings({{"path", std::filesystem::absolute(image.rootfs).string()},
+                                                                                   {"read_only", true}}));
+      !r)
+    return r.error();
   return vm;
 }
 

@@ -130,13 +130,11 @@ int restore_vm(const restore_request& request) {
       return smvm_failure_status;
     }
     if (request.clones > 1)
-      for (const auto& disk : parts->record.disks)
-        if (!disk.read_only) {
-          fmt::print(stderr, "smvm: {}: the disk {} is writable: {} clones would write over each other's blocks; "
-                             "snapshot a VM whose disks are read_only to clone it\n",
-                     request.snapshot.string(), disk.path, request.clones);
-          return smvm_failure_status;
-        }
+      if (auto conflict = vmm::clone_conflict(parts->record, request.snapshot.string())) {
+        fmt::print(stderr, "smvm: {}: {} clones cannot share it: {}\n", request.snapshot.string(), request.clones,
+                   *conflict);
+        return smvm_failure_status;
+      }
     machine_options machine{options.console, std::nullopt, {}};
     if (request.report_timing && i == 0) {
       const auto built = micros();

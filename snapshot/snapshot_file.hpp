@@ -30,7 +30,8 @@ namespace smvm::snapshot {
 
 inline constexpr std::array<char, 8> file_magic{'S', 'M', 'V', 'M', 'S', 'N', 'A', 'P'};
 /// Bumped whenever a section's layout changes; older files are refused.
-inline constexpr std::uint32_t format_version = 1;
+/// 2: the machine section lists devices by kind and settings.
+inline constexpr std::uint32_t format_version = 2;
 inline constexpr std::size_t header_size = 32;
 inline constexpr std::size_t table_entry_size = 64;
 inline constexpr std::size_t max_section_name = 39;

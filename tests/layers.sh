@@ -11,6 +11,10 @@ cd "$root"
 
 run grep -rnE '#include <caf/|#include "actors/|#include "control/|#include "vmm/|#include "run/' hv devices config common
 check "hv/, devices/, config/ and common/ include no CAF and no layer above them" '[[ $rc == 1 ]]'
+run grep -rnE '#include "config/' devices
+check "devices/ includes nothing from config/ (config reads the device kinds, not the other way)" '[[ $rc == 1 ]]'
+run grep -rnE '#include "devices/virtio/[a-z0-9_]+/' common hv config actors control vmm run image snapshot
+check "no layer names a virtio device kind's folder: they iterate device_kinds()" '[[ $rc == 1 ]]'
 run grep -rnE 'kvm_run|ioctl|linux/kvm\.h' actors control vmm run
 check "no actor, control, builder or run file reads kvm_run or calls ioctl" '[[ $rc == 1 ]]'
 run grep -rnE '#include "(vmm|run)/' actors control

@@ -11,18 +11,34 @@
 #include "hv/vm.hpp"
 #include "snapshot/snapshot_file.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace smvm::vmm {
 
-struct disk_record {
-  std::string path;  // absolute
-  bool read_only = false;
+/// One setting of a device: its key, then its value by type.
+struct setting_record {
+  std::string key;
+  std::uint8_t type = 0;  // 0 flag, 1 integer, 2 text (files too: absolute)
+  std::int64_t number = 0;  // a flag's 0 or 1, or the integer
+  std::string text;
 
   template <class Visitor, class Self>
   static bool visit(Visitor& v, Self& s) {
-    return v.text("path", s.path) && v.value("read_only", s.read_only);
+    return v.text("key", s.key) && v.value("type", s.type) && v.value("number", s.number) && v.text("text", s.text);
+  }
+};
+
+/// One virtio device: its kind's name and its settings, as vm.toml gave
+/// them; in window order, as config::vm_config::devices.
+struct device_record {
+  std::string kind;  // "virtio-blk"
+  std::vector<setting_record> settings;
+
+  template <class Visitor, class Self>
+  static bool visit(Visitor& v, Self& s) {
+    return v.text("kind", s.kind) && v.records("settings", s.settings);
   }
 };
 
@@ -33,13 +49,12 @@ struct machine_record {
   std::uint32_t vcpus = 1;
   std::uint64_t memory_mib = 0;
   std::uint8_t console_device = 0;  // config::console_device
-  bool rng = false;
-  std::vector<disk_record> disks;
+  std::vector<device_record> devices;
 
   template <class Visitor, class Self>
   static bool visit(Visitor& v, Self& s) {
     return v.value("vcpus", s.vcpus) && v.value("memory_mib", s.memory_mib) &&
-           v.value("console_device", s.console_device) && v.value("rng", s.rng) && v.records("disks", s.disks);
+           v.value("console_device", s.console_device) && v.records("devices", s.devices);
   }
 };
 
@@ -48,6 +63,10 @@ machine_record record_machine(const config::vm_config& config);
 /// A vm.toml equivalent of the record, to build the same VM again; errors
 /// name the snapshot file `where` and the value that cannot be.
 result<config::vm_config> config_of(const machine_record& record, const std::string& where);
+
+/// Why clones of the VM `record` describes cannot run side by side (a
+/// writable disk, say), or nothing.
+std::optional<std::string> clone_conflict(const machine_record& record, const std::string& where);
 
 /// The "memory" section: how the guest's RAM is laid out in the memory file.
 struct memory_layout {

@@ -3,7 +3,6 @@
 #include "devices/virtio/mmio_transport.hpp"
 #include "hv/eventfd.hpp"
 #include "hv/x86/layout.hpp"
-#include "vmm/virtio_kinds.hpp"
 
 #include <fmt/format.h>
 
@@ -38,19 +37,40 @@ result<void> wire(virtio_wiring& out, virtio_device_spec spec, const hv::vm& vm)
   return {};
 }
 
+/// `error`, from making `device`, with the device and the vm.toml line of
+/// the setting it is about ("vm.toml:4: disk[0].path: cannot open ...").
+smvm::error placed(const config::vm_config& config, const config::device_config& device, const smvm::error& error) {
+  for (const auto& spec : device.kind->settings) {
+    const std::string prefix = fmt::format("{}: ", spec.key);
+    if (error.message.rfind(prefix, 0) == 0) {
+      const std::string key = fmt::format("{}.{}", device.name, spec.key);
+      return make_error("{}{}: {}", config.where(key), key, error.message.substr(prefix.size()));
+    }
+  }
+  return make_error("{}{}: {}", config.where(device.name), device.label(), error.message);
+}
+
 }  // namespace
 
 result<virtio_wiring> wire_virtio_devices(const config::vm_config& config, const hv::vm& vm,
                                           const std::shared_ptr<const guest_memory_view>& memory,
                                           const std::shared_ptr<console_sink>& console) {
   virtio_wiring out;
-  const virtio_kind_context context{config, memory, console};
-  for (const auto& kind : virtio_kinds())
-    for (std::size_t i = 0; i < kind.count(config); ++i) {
-      auto spec = kind.make(context, i);
-      if (!spec) return spec.error();
-      if (auto r = wire(out, std::move(*spec), vm); !r) return r.error();
-    }
+  const virtio::device_context context{
+    *memory, [console](std::span<const std::uint8_t> bytes) { console->write(bytes); }};
+  for (const auto& device : config.devices) {
+    auto made = device.kind->make(context, device.settings);
+    if (!made) return placed(config, device, made.error());
+    virtio_device_spec spec;
+    spec.name = device.label();
+    // The model reads guest memory through `memory`: the view lives as long as it.
+    spec.model = std::shared_ptr<virtio::device_model>(made->model.release(),
+                                                        [memory](virtio::device_model* m) { delete m; });
+    spec.blocking = device.kind->blocking;
+    spec.input_queue = made->input_queue;
+    spec.input = std::move(made->input);
+    if (auto r = wire(out, std::move(spec), vm); !r) return r.error();
+  }
   return out;
 }
 

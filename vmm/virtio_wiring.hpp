@@ -21,8 +21,8 @@ using actors::virtio_wiring;
 /// The first line virtio devices take.
 inline constexpr std::uint32_t first_virtio_irq = 5;
 
-/// Opens the disks (errors name their vm.toml line) and registers every
-/// device's eventfds with KVM.
+/// Makes every device of `config.devices` through its kind (errors name
+/// the device and its vm.toml line) and registers its eventfds with KVM.
 result<virtio_wiring> wire_virtio_devices(const config::vm_config& config, const hv::vm& vm,
                                           const std::shared_ptr<const actors::guest_memory_view>& memory,
                                           const std::shared_ptr<actors::console_sink>& console);

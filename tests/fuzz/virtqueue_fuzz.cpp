@@ -3,7 +3,7 @@
 // device code must neither crash nor touch memory outside guest RAM (ASan
 // watches the 64 KiB buffer's bounds).
 
-#include "devices/virtio/block_request.hpp"
+#include "devices/virtio/blk/request.hpp"
 #include "devices/virtio/queue.hpp"
 
 #include <cstring>
@@ -44,8 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto c = q->pop();
     if (!c) continue;  // a malformed request is consumed; go on
     if (!*c) break;
-    auto request = parse_block_request(**c, data[6] * 8ull, data[7] & 1);
-    if (request.status) *request.status = request.error ? request.error_status : block_status::ok;
+    auto request = blk::parse_request(**c, data[6] * 8ull, data[7] & 1);
+    if (request.status) *request.status = request.error ? request.error_status : blk::status_byte::ok;
     for (auto& span : request.data) std::memset(span.data(), 0x5a, span.size());
     (void)q->push_used((*c)->head, 1);
     (void)q->should_interrupt();

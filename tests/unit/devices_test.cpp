@@ -223,7 +223,7 @@ TEST_CASE("i8042: a saved controller restores its command byte") {
   a.write(i8042::command_port, 1, kbc::cmd_write_control);
   a.write(i8042::data_port, 1, 0x47);
   i8042 b([] {});
-  b.restore(a.save());
+  REQUIRE(b.restore(a.save()));
   b.write(i8042::command_port, 1, kbc::cmd_read_control);
   CHECK(b.read(i8042::data_port, 1) == 0x47);
 }

@@ -3,7 +3,6 @@
 
 #include "snapshot/memory_file.hpp"
 #include "vmm/machine_record.hpp"
-#include "vmm/virtio_kinds.hpp"
 #include "common/state_codec.hpp"
 
 #include <catch2/catch.hpp>
@@ -15,9 +14,11 @@ TEST_CASE("machine record: a VM's vm.toml survives the section round trip") {
   config::vm_config c;
   c.machine.vcpus = 2;
   c.machine.memory_mib = 512;
-  c.console.device = config::console_device::virtio;
-  c.rng = true;
-  c.disks = {{"/images/root.ext4", true}, {"/images/data.ext4", false}};
+  config::use_virtio_console(c);
+  REQUIRE(config::add_device(c, "virtio-rng", {}));
+  REQUIRE(config::add_device(c, "virtio-blk", devices::virtio::device_settings({{"path", "/images/root.ext4"},
+                                                                                {"read_only", true}})));
+  REQUIRE(config::add_device(c, "virtio-blk", devices::virtio::device_settings({{"path", "/images/data.ext4"}})));
   auto bytes = encode_state(record_machine(c));
   auto back = decode_state<machine_record>(bytes, "section machine");
   REQUIRE(back);
@@ -26,12 +27,14 @@ TEST_CASE("machine record: a VM's vm.toml survives the section round trip") {
   CHECK(rebuilt->machine.vcpus == 2);
   CHECK(rebuilt->machine.memory_mib == 512);
   CHECK(rebuilt->console.device == config::console_device::virtio);
-  CHECK(rebuilt->rng);
-  REQUIRE(rebuilt->disks.size() == 2);
-  CHECK(rebuilt->disks[0].path == "/images/root.ext4");
-  CHECK(rebuilt->disks[0].read_only);
-  CHECK(rebuilt->disks[1].path == "/images/data.ext4");
-  CHECK_FALSE(rebuilt->disks[1].read_only);
+  REQUIRE(rebuilt->devices.size() == 4);
+  CHECK(rebuilt->devices[0].label() == "virtio-blk disk[0]");
+  CHECK(rebuilt->devices[0].settings.text("path") == "/images/root.ext4");
+  CHECK(rebuilt->devices[0].settings.flag("read_only"));
+  CHECK(rebuilt->devices[1].settings.text("path") == "/images/data.ext4");
+  CHECK_FALSE(rebuilt->devices[1].settings.flag("read_only"));
+  CHECK(rebuilt->devices[2].label() == "virtio-rng");
+  CHECK(rebuilt->devices[3].label() == "virtio-console");
 }
 
 TEST_CASE("machine record: values no vm.toml allows are refused, naming the file") {
@@ -48,19 +51,52 @@ TEST_CASE("machine record: values no vm.toml allows are refused, naming the file
   r.console_device = 9;
   CHECK_THAT(config_of(r, "vm.snap").error().message, Catch::Contains("unknown console device 9"));
   r.console_device = 0;
-  r.disks.resize(12);
+  r.devices.resize(12, device_record{"virtio-rng", {}});
   CHECK_THAT(config_of(r, "vm.snap").error().message, Catch::Contains("12 virtio devices, at most 11 fit"));
+  r.devices = {{"virtio-gpu", {}}};
+  CHECK_THAT(config_of(r, "vm.snap").error().message,
+             Catch::Contains("vm.snap: section machine: there is no virtio device kind virtio-gpu"));
+  r.devices = {{"virtio-rng", {}}, {"virtio-rng", {}}};
+  CHECK_THAT(config_of(r, "vm.snap").error().message, Catch::Contains("there can be only one virtio-rng"));
+  r.devices = {{"virtio-blk", {}}};
+  CHECK_THAT(config_of(r, "vm.snap").error().message,
+             Catch::Contains("section machine: disk[0] has no path (the raw disk image to attach)"));
+  r.devices = {{"virtio-blk", {{"path", 0, 1, ""}}}};
+  CHECK_THAT(config_of(r, "vm.snap").error().message, Catch::Contains("disk[0].path must be an absolute file path"));
+  r.devices = {{"virtio-blk", {{"path", 2, 0, "relative.img"}}}};
+  CHECK_THAT(config_of(r, "vm.snap").error().message, Catch::Contains("disk[0].path must be an absolute file path"));
+  r.devices = {{"virtio-blk", {{"path", 2, 0, "/a.img"}, {"read_only", 0, 7, ""}}}};
+  CHECK_THAT(config_of(r, "vm.snap").error().message, Catch::Contains("the value of read_only (type 0, 7)"));
+  r.devices = {{"virtio-blk", {{"path", 2, 0, "/a.img"}, {"format", 2, 0, "qcow2"}}}};
+  CHECK_THAT(config_of(r, "vm.snap").error().message, Catch::Contains("disk[0] has no setting format"));
+  r.devices = {{"virtio-rng", {}}, {"virtio-blk", {{"path", 2, 0, "/a.img"}}}};
+  CHECK_THAT(config_of(r, "vm.snap").error().message, Catch::Contains("out of smvm's window order"));
+  r.devices = {};
+  r.console_device = 1;
+  CHECK_THAT(config_of(r, "vm.snap").error().message, Catch::Contains("the console is virtio-console, but"));
 }
 
-TEST_CASE("machine record: a disk count beyond the section's bytes is an error, not an allocation") {
+TEST_CASE("machine record: a writable disk keeps clones apart; a read-only one does not") {
+  machine_record r;
+  r.memory_mib = 256;
+  r.devices = {{"virtio-blk", {{"path", 2, 0, "/images/root.ext4"}, {"read_only", 0, 1, ""}}}, {"virtio-rng", {}}};
+  CHECK_FALSE(clone_conflict(r, "vm.snap"));
+  r.devices.push_back({"virtio-blk", {{"path", 2, 0, "/images/data.ext4"}}});
+  std::swap(r.devices[1], r.devices[2]);
+  auto conflict = clone_conflict(r, "vm.snap");
+  REQUIRE(conflict);
+  CHECK_THAT(*conflict, Catch::Contains("the disk /images/data.ext4 is writable"));
+}
+
+TEST_CASE("machine record: a device count beyond the section's bytes is an error, not an allocation") {
   machine_record r;
   r.memory_mib = 256;
   auto bytes = encode_state(r);
-  // The disk count is the last field: claim four billion disks.
+  // The device count is the last field: claim four billion devices.
   for (int i = 1; i <= 4; ++i) bytes[bytes.size() - i] = 0xff;
   auto back = decode_state<machine_record>(bytes, "section machine");
   REQUIRE_FALSE(back);
-  CHECK_THAT(back.error().message, Catch::Contains("section machine: disks claims 4294967295 records in 0 bytes"));
+  CHECK_THAT(back.error().message, Catch::Contains("section machine: devices claims 4294967295 records in 0 bytes"));
 }
 
 TEST_CASE("memory layout: the section round trip") {
@@ -73,14 +109,17 @@ TEST_CASE("memory layout: the section round trip") {
   CHECK(snapshot::memory_file_of("/x/vm.snap") == "/x/vm.snap.mem");
 }
 
-TEST_CASE("virtio kinds: disks, then the rng, then the console, each counted as vm.toml asks") {
+TEST_CASE("virtio kinds: disks, then the rng, then the console, in window order whatever order they are added in") {
   std::vector<std::string_view> names;
-  for (const auto& kind : virtio_kinds()) names.push_back(kind.name);
+  for (const auto* kind : devices::virtio::device_kinds()) names.push_back(kind->name);
   CHECK(names == std::vector<std::string_view>{"virtio-blk", "virtio-rng", "virtio-console"});
   config::vm_config c;
-  CHECK(virtio_device_count(c) == 0);
-  c.disks = {{"/a.ext4", false}, {"/b.ext4", true}};
-  c.rng = true;
-  c.console.device = config::console_device::virtio;
-  CHECK(virtio_device_count(c) == 4);
+  config::use_virtio_console(c);
+  REQUIRE(config::add_device(c, "virtio-rng", {}));
+  REQUIRE(config::add_device(c, "virtio-blk", devices::virtio::device_settings({{"path", "/a.ext4"}})));
+  REQUIRE(config::add_device(c, "virtio-blk", devices::virtio::device_settings({{"path", "/b.ext4"}})));
+  std::vector<std::string> labels;
+  for (const auto& d : c.devices) labels.push_back(d.label());
+  CHECK(labels == std::vector<std::string>{"virtio-blk disk[0]", "virtio-blk disk[1]", "virtio-rng", "virtio-console"});
+  CHECK(config::count_devices(c) == "2 disks, the rng, the console");
 }

@@ -1,4 +1,4 @@
-#include "devices/virtio/block.hpp"
+#include "devices/virtio/blk/device.hpp"
 #include "test_memory.hpp"
 
 #include <catch2/catch.hpp>
@@ -26,8 +26,8 @@ struct disk_fixture {
   }
   ~disk_fixture() { fs::remove(image); }
 
-  std::unique_ptr<block> open(bool read_only = false) {
-    auto b = block::open(memory, image.string(), read_only);
+  std::unique_ptr<blk::device> open(bool read_only = false) {
+    auto b = blk::device::open(memory, image.string(), read_only);
     REQUIRE(b);
     REQUIRE((*b)->activate(feature::version_1, {rings}));
     return std::move(*b);
@@ -65,8 +65,8 @@ TEST_CASE("virtio-blk: the capacity is in configuration space, in sectors") {
   std::uint64_t capacity;
   std::memcpy(&capacity, b->config_space().data(), 8);
   CHECK(capacity == 8);
-  CHECK((b->device_features() & block_feature::flush) != 0);
-  CHECK((b->device_features() & block_feature::read_only) == 0);
+  CHECK((b->device_features() & blk::feature::flush) != 0);
+  CHECK((b->device_features() & blk::feature::read_only) == 0);
 }
 
 TEST_CASE("virtio-blk: a read copies sectors into the guest's buffers") {
@@ -75,7 +75,7 @@ TEST_CASE("virtio-blk: a read copies sectors into the guest's buffers") {
   f.offer(0, 0, 2, 1024);
   auto r = b->process();
   REQUIRE(r);
-  CHECK(f.status(0) == block_status::ok);
+  CHECK(f.status(0) == blk::status_byte::ok);
   CHECK(f.memory.get<std::uint8_t>(0x8000) == 2);
   CHECK(f.memory.get<std::uint8_t>(0x8000 + 1023) == 3);
   CHECK(f.used_len(0) == 1025);
@@ -88,8 +88,8 @@ TEST_CASE("virtio-blk: a write lands in the image file, and a flush succeeds") {
   f.offer(0, 1, 7, 512);
   f.offer(1, 4, 0, 0);
   REQUIRE(b->process());
-  CHECK(f.status(0) == block_status::ok);
-  CHECK(f.status(1) == block_status::ok);
+  CHECK(f.status(0) == blk::status_byte::ok);
+  CHECK(f.status(1) == blk::status_byte::ok);
   std::ifstream in(f.image, std::ios::binary);
   in.seekg(7 * 512);
   CHECK(in.get() == 0xee);
@@ -98,10 +98,10 @@ TEST_CASE("virtio-blk: a write lands in the image file, and a flush succeeds") {
 TEST_CASE("virtio-blk: a read-only disk refuses writes and says so in its features") {
   disk_fixture f;
   auto b = f.open(true);
-  CHECK((b->device_features() & block_feature::read_only) != 0);
+  CHECK((b->device_features() & blk::feature::read_only) != 0);
   f.offer(0, 1, 0, 512);
   REQUIRE(b->process());
-  CHECK(f.status(0) == block_status::io_error);
+  CHECK(f.status(0) == blk::status_byte::io_error);
   std::ifstream in(f.image, std::ios::binary);
   CHECK(in.get() == 0);
 }
@@ -112,8 +112,8 @@ TEST_CASE("virtio-blk: reads past the end, and unknown requests, get an error st
   f.offer(0, 0, 7, 1024);
   f.offer(1, 42, 0, 512);
   REQUIRE(b->process());
-  CHECK(f.status(0) == block_status::io_error);
-  CHECK(f.status(1) == block_status::unsupported);
+  CHECK(f.status(0) == blk::status_byte::io_error);
+  CHECK(f.status(1) == blk::status_byte::unsupported);
 }
 
 TEST_CASE("virtio-blk: get-id gives the disk's serial") {
@@ -121,16 +121,16 @@ TEST_CASE("virtio-blk: get-id gives the disk's serial") {
   auto b = f.open();
   f.offer(0, 8, 0, 20);
   REQUIRE(b->process());
-  CHECK(f.status(0) == block_status::ok);
+  CHECK(f.status(0) == blk::status_byte::ok);
   CHECK(f.memory.get<std::uint8_t>(0x8000) == 's');
 }
 
 TEST_CASE("virtio-blk: a disk that is missing or not whole sectors is refused") {
   test::test_memory memory;
-  CHECK_FALSE(block::open(memory, "/nonexistent.img", false));
+  CHECK_FALSE(blk::device::open(memory, "/nonexistent.img", false));
   auto odd = fs::temp_directory_path() / "smvm-blk-odd.img";
   std::ofstream(odd) << "abc";
-  auto b = block::open(memory, odd.string(), false);
+  auto b = blk::device::open(memory, odd.string(), false);
   REQUIRE_FALSE(b);
   CHECK_THAT(b.error().message, Catch::Contains("not a whole number of 512-byte sectors"));
   fs::remove(odd);
@@ -140,10 +140,10 @@ TEST_CASE("virtio-blk: seg_max lets a request carry a chain's worth of data buff
   test::test_memory memory;
   const std::string path = std::filesystem::temp_directory_path() / ("smvm-segmax-" + std::to_string(::getpid()));
   { std::ofstream(path) << std::string(4096, '\0'); }
-  auto b = block::open(memory, path, false);
+  auto b = blk::device::open(memory, path, false);
   std::filesystem::remove(path);
   REQUIRE(b);
-  CHECK((*b)->device_features() & block_feature::seg_max);
+  CHECK((*b)->device_features() & blk::feature::seg_max);
   REQUIRE((*b)->config_space().size() >= 16);
   std::uint32_t seg_max = 0;
   std::memcpy(&seg_max, (*b)->config_space().data() + 12, 4);

@@ -1,4 +1,4 @@
-#include "devices/virtio/console.hpp"
+#include "devices/virtio/console/device.hpp"
 #include "test_memory.hpp"
 
 #include <catch2/catch.hpp>
@@ -14,7 +14,7 @@ namespace {
 struct console_fixture {
   test::test_memory memory;
   std::string output;
-  console device{memory, [this](std::span<const std::uint8_t> b) { output.append(b.begin(), b.end()); }};
+  console::device device{memory, [this](std::span<const std::uint8_t> b) { output.append(b.begin(), b.end()); }};
   std::uint16_t avail[4] = {0, 0, 0, 0};
 
   /// Queue q's rings at 0x1000 * (q + 1), + 0x400, + 0x800.
@@ -65,7 +65,7 @@ TEST_CASE("virtio-console: host input waits for receive buffers and fills them i
 
 TEST_CASE("virtio-console: both queues must be set up, and a broken queue is an error") {
   test::test_memory memory;
-  console device{memory, nullptr};
+  console::device device{memory, nullptr};
   CHECK_FALSE(device.activate(feature::version_1, {{8, 0x1000, 0x1400, 0x1800}}));
   console_fixture f;
   f.offer(1, 0, 0xfff0, 0x100, false);
@@ -77,31 +77,31 @@ namespace {
 /// The guest's side of the MULTIPORT handshake: control buffers and messages.
 struct multiport_fixture : console_fixture {
   std::uint16_t next_tx = 0;
-  multiport_fixture() : console_fixture(feature::version_1 | console_feature::multiport) {
-    for (std::uint16_t i = 0; i < 4; ++i) offer(console::control_receive_queue, i, 0x8000 + 0x100 * i, 8, true);
+  multiport_fixture() : console_fixture(feature::version_1 | console::feature::multiport) {
+    for (std::uint16_t i = 0; i < 4; ++i) offer(console::device::control_receive_queue, i, 0x8000 + 0x100 * i, 8, true);
   }
   /// The guest sends a control message; returns whether the device used buffers.
   bool send(std::uint16_t event, std::uint16_t value) {
     const std::uint64_t at = 0x9000 + 0x10 * next_tx;
-    memory.put(at, console_control{0, event, value});
-    offer(console::control_transmit_queue, next_tx++, at, 8, false);
+    memory.put(at, console::control{0, event, value});
+    offer(console::device::control_transmit_queue, next_tx++, at, 8, false);
     auto r = device.process_control();
     REQUIRE(r);
     return *r;
   }
-  console_control answer(int n) const { return memory.get<console_control>(0x8000 + 0x100 * n); }
+  console::control answer(int n) const { return memory.get<console::control>(0x8000 + 0x100 * n); }
 };
 
 }  // namespace
 
 TEST_CASE("virtio-console: MULTIPORT announces port 0 as the console and opens it") {
   multiport_fixture f;
-  CHECK(f.send(console_event::device_ready, 1));
-  CHECK(f.answer(0).event == console_event::device_add);
+  CHECK(f.send(console::event::device_ready, 1));
+  CHECK(f.answer(0).event == console::event::device_add);
   CHECK(f.answer(0).id == 0);
-  CHECK(f.send(console_event::port_ready, 1));
-  CHECK(f.answer(1).event == console_event::console_port);
-  CHECK(f.answer(2).event == console_event::port_open);
+  CHECK(f.send(console::event::port_ready, 1));
+  CHECK(f.answer(1).event == console::event::console_port);
+  CHECK(f.answer(2).event == console::event::port_open);
   CHECK(f.answer(2).value == 1);
   CHECK(f.memory.get<std::uint16_t>(0x3800 + 2) == 3);  // three answers used
   CHECK_FALSE(f.device.connected());
@@ -111,39 +111,39 @@ TEST_CASE("virtio-console: with MULTIPORT, input waits until the guest opens the
   multiport_fixture f;
   const std::string input = "early";
   f.device.receive({reinterpret_cast<const std::uint8_t*>(input.data()), input.size()});
-  f.offer(console::receive_queue, 0, 0x6000, 64, true);
+  f.offer(console::device::receive_queue, 0, 0x6000, 64, true);
   auto held = f.device.process_receive();
   REQUIRE(held);
   CHECK_FALSE(*held);  // Linux would drop it: the port is not hooked up yet
   CHECK(f.memory.get<std::uint16_t>(0x1800 + 2) == 0);
-  f.send(console_event::device_ready, 1);
-  f.send(console_event::port_ready, 1);
+  f.send(console::event::device_ready, 1);
+  f.send(console::event::port_ready, 1);
   CHECK(f.device.take_wakeups() == 0);
-  f.send(console_event::port_open, 1);
+  f.send(console::event::port_open, 1);
   CHECK(f.device.connected());
-  CHECK(f.device.take_wakeups() == 1u << console::receive_queue);
+  CHECK(f.device.take_wakeups() == 1u << console::device::receive_queue);
   CHECK(f.device.take_wakeups() == 0);  // reading clears
   REQUIRE(f.device.process_receive());
   CHECK(std::string(f.memory.ram.begin() + 0x6000, f.memory.ram.begin() + 0x6005) == input);
 }
 
 TEST_CASE("virtio-console: answers wait for control buffers; short control messages are errors") {
-  console_fixture f(feature::version_1 | console_feature::multiport);
-  f.memory.put(0x9000, console_control{0, console_event::device_ready, 1});
-  f.offer(console::control_transmit_queue, 0, 0x9000, 8, false);
+  console_fixture f(feature::version_1 | console::feature::multiport);
+  f.memory.put(0x9000, console::control{0, console::event::device_ready, 1});
+  f.offer(console::device::control_transmit_queue, 0, 0x9000, 8, false);
   auto r = f.device.process_control();
   REQUIRE(r);  // DEVICE_ADD is queued: no buffer to put it in yet
-  f.offer(console::control_receive_queue, 0, 0x8000, 8, true);
-  REQUIRE(f.device.process_queue(console::control_receive_queue));
-  CHECK(f.memory.get<console_control>(0x8000).event == console_event::device_add);
+  f.offer(console::device::control_receive_queue, 0, 0x8000, 8, true);
+  REQUIRE(f.device.process_queue(console::device::control_receive_queue));
+  CHECK(f.memory.get<console::control>(0x8000).event == console::event::device_add);
 
-  f.offer(console::control_transmit_queue, 1, 0x9000, 4, false);
+  f.offer(console::device::control_transmit_queue, 1, 0x9000, 4, false);
   CHECK_FALSE(f.device.process_control());
 }
 
 TEST_CASE("virtio-console: MULTIPORT needs the control queues") {
   test::test_memory memory;
-  console device{memory, nullptr};
-  CHECK_FALSE(device.activate(feature::version_1 | console_feature::multiport,
+  console::device device{memory, nullptr};
+  CHECK_FALSE(device.activate(feature::version_1 | console::feature::multiport,
                               {{8, 0x1000, 0x1400, 0x1800}, {8, 0x2000, 0x2400, 0x2800}, {}, {}}));
 }

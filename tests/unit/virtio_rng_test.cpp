@@ -1,4 +1,4 @@
-#include "devices/virtio/rng.hpp"
+#include "devices/virtio/rng/device.hpp"
 #include "test_memory.hpp"
 
 #include <catch2/catch.hpp>
@@ -20,7 +20,7 @@ const queue_config rings{8, 0x1000, 0x2000, 0x3000};
 
 TEST_CASE("virtio-rng fills each writable buffer from the entropy source") {
   ram m;
-  rng device(m, [](std::span<std::uint8_t> out) -> result<void> {
+  rng::device device(m, [](std::span<std::uint8_t> out) -> result<void> {
     for (auto& b : out) b = 0xa5;
     return {};
   });
@@ -40,7 +40,7 @@ TEST_CASE("virtio-rng fills each writable buffer from the entropy source") {
 
 TEST_CASE("virtio-rng with the host source gives bytes that are not all zero") {
   ram m;
-  rng device(m);
+  rng::device device(m);
   REQUIRE(device.activate(feature::version_1, {rings}));
   offer_writable(m, 0, 0x4000, 256, 0);
   REQUIRE(device.process());
@@ -51,7 +51,7 @@ TEST_CASE("virtio-rng with the host source gives bytes that are not all zero") {
 
 TEST_CASE("virtio-rng reports a broken queue instead of serving it") {
   ram m;
-  rng device(m);
+  rng::device device(m);
   REQUIRE(device.activate(feature::version_1, {rings}));
   offer_writable(m, 0, 0xfff0, 256, 0);  // past the end of guest memory
   CHECK_FALSE(device.process());

@@ -1,6 +1,6 @@
 #include "devices/virtio/device_state.hpp"
-#include "devices/virtio/rng.hpp"
-#include "devices/virtio/console.hpp"
+#include "devices/virtio/rng/device.hpp"
+#include "devices/virtio/console/device.hpp"
 #include "common/state_codec.hpp"
 #include "test_memory.hpp"
 
@@ -20,7 +20,7 @@ result<void> fill(std::span<std::uint8_t> out) {
 
 /// A virtio-rng behind its transport, as a VM has it.
 struct rng_device {
-  rng model;
+  rng::device model;
   mmio_transport transport;
   explicit rng_device(ram& m) : model(m, fill), transport(model, nullptr, std::make_shared<interrupt>(nullptr)) {}
   void w(std::uint64_t reg, std::uint32_t v) { transport.write(reg, 4, v); }
@@ -108,19 +108,20 @@ TEST_CASE("a saved device state that does not fit the device is refused") {
 
 TEST_CASE("the console's connection, waiting input and control messages survive a snapshot") {
   ram m;
-  console a(m, [](std::span<const std::uint8_t>) {});
+  console::device a(m, [](std::span<const std::uint8_t>) {});
   const std::string input = "typed before the snapshot";
   a.receive({reinterpret_cast<const std::uint8_t*>(input.data()), input.size()});
   const auto extra = a.save_extra();
 
-  console b(m, [](std::span<const std::uint8_t>) {});
+  console::device b(m, [](std::span<const std::uint8_t>) {});
   REQUIRE(b.restore_extra(extra));
   CHECK(b.save_extra() == extra);
 
   auto cut = extra;
   cut.pop_back();
   CHECK_FALSE(b.restore_extra(cut));
-  auto huge = extra;
-  huge[1] = huge[2] = huge[3] = 0xff;  // the waiting input's length
-  CHECK_THAT(b.restore_extra(huge).error().message, Catch::Contains("virtio-console state"));
+  console::saved_extra too_much;
+  too_much.waiting.resize(console::device::input_capacity + 1);
+  CHECK_THAT(b.restore_extra(encode_state(too_much)).error().message,
+             Catch::Contains("virtio-console state: 65537 bytes of waiting input, more than the 65536 it holds"));
 }

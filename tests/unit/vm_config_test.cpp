@@ -64,12 +64,16 @@ TEST_CASE("vm.toml: disks, the rng and a virtio console") {
   auto c = s.parse(boot + "[console]\ndevice = \"virtio\"\n[rng]\n"
                           "[[disk]]\npath = \"disk.img\"\n[[disk]]\npath = \"data.img\"\nread_only = true\n");
   REQUIRE(c);
-  REQUIRE(c->disks.size() == 2);
-  CHECK(c->disks[0].path == s.dir / "disk.img");
-  CHECK_FALSE(c->disks[0].read_only);
-  CHECK(c->disks[1].path == s.dir / "data.img");
-  CHECK(c->disks[1].read_only);
-  CHECK(c->rng);
+  // In window order: the disks, the rng, the console.
+  REQUIRE(c->devices.size() == 4);
+  CHECK(c->devices[0].label() == "virtio-blk disk[0]");
+  CHECK(c->devices[0].settings.text("path") == (s.dir / "disk.img").string());
+  CHECK_FALSE(c->devices[0].settings.flag("read_only"));
+  CHECK(c->devices[1].label() == "virtio-blk disk[1]");
+  CHECK(c->devices[1].settings.text("path") == (s.dir / "data.img").string());
+  CHECK(c->devices[1].settings.flag("read_only"));
+  CHECK(c->devices[2].label() == "virtio-rng");
+  CHECK(c->devices[3].label() == "virtio-console");
   CHECK(c->console.device == console_device::virtio);
   CHECK(c->where("disk[1].read_only") == "vm.toml:10: ");
   CHECK(base_cmdline(*c).find("console=hvc0") != std::string::npos);
@@ -79,8 +83,7 @@ TEST_CASE("vm.toml: by default there are no virtio devices and the console is th
   scratch s;
   auto c = s.parse(boot);
   REQUIRE(c);
-  CHECK(c->disks.empty());
-  CHECK_FALSE(c->rng);
+  CHECK(c->devices.empty());
   CHECK(c->console.device == console_device::serial);
   CHECK(base_cmdline(*c).find("console=ttyS0") != std::string::npos);
 }

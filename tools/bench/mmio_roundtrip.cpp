@@ -9,7 +9,7 @@
 #include "actors/notify_reactor.hpp"
 #include "actors/virtio_device_actor.hpp"
 #include "devices/virtio/mmio_transport.hpp"
-#include "devices/virtio/rng.hpp"
+#include "devices/virtio/rng/device.hpp"
 
 #include <fmt/format.h>
 
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   auto reactor = std::make_shared<notify_reactor>();
   virtio_device_spec spec;
   spec.name = "virtio-rng";
-  spec.model = std::make_shared<virtio::rng>(memory);
+  spec.model = std::make_shared<virtio::rng::device>(memory);
   spec.base = base;
   spec.irq_line = 5;
   auto device = spawn_virtio_device(system, std::move(spec), irq, reactor, machine);

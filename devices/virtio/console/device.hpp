@@ -19,24 +19,37 @@
 #include <mutex>
 #include <optional>
 
-namespace smvm::devices::virtio {
+namespace smvm::devices::virtio::console {
 
-namespace console_feature {
+namespace feature {
 inline constexpr std::uint64_t multiport = 1ull << 1;
 }
 
 /// struct virtio_console_control, and its events (virtio 1.2, 5.3.6.2).
-struct console_control {
+struct control {
   std::uint32_t id = 0;     // port
   std::uint16_t event = 0;
   std::uint16_t value = 0;
 };
-static_assert(sizeof(console_control) == 8);
-namespace console_event {
+static_assert(sizeof(control) == 8);
+namespace event {
 inline constexpr std::uint16_t device_ready = 0, device_add = 1, port_ready = 3, console_port = 4, port_open = 6;
 }
 
-class console final : public device_model {
+/// What a snapshot keeps of the console beyond its queues.
+struct saved_extra {
+  bool connected = false;                 // the guest opened port 0
+  std::vector<std::uint8_t> waiting;      // host input the guest has not taken
+  std::vector<control> outgoing;          // control messages not yet sent
+
+  template <class Visitor, class Self>
+  static bool visit(Visitor& v, Self& s) {
+    return v.value("connected", s.connected) && v.list("waiting input", s.waiting) &&
+           v.list("control messages", s.outgoing);
+  }
+};
+
+class device final : public device_model {
  public:
   static constexpr std::uint32_t id = 3;
   static constexpr std::uint16_t receive_queue = 0, transmit_queue = 1, control_receive_queue = 2,
@@ -45,11 +58,11 @@ class console final : public device_model {
   static constexpr std::size_t input_capacity = 64 * 1024;
   using output_fn = std::function<void(std::span<const std::uint8_t>)>;
 
-  console(const memory_view& memory, output_fn output);
+  device(const memory_view& memory, output_fn output);
 
   std::uint32_t device_id() const override { return id; }
   std::uint64_t device_features() const override {
-    return feature::ring_event_idx | feature::ring_indirect_desc | console_feature::multiport;
+    return virtio::feature::ring_event_idx | virtio::feature::ring_indirect_desc | feature::multiport;
   }
   std::uint16_t queue_count() const override { return 4; }
   /// cols, rows (unused without F_SIZE), max_nr_ports = 1, emerg_wr.
@@ -79,7 +92,7 @@ class console final : public device_model {
  private:
   /// Writes queued control messages into the guest's control buffers.
   result<bool> flush_control();
-  void handle(const console_control& message);
+  void handle(const control& message);
 
   const memory_view& memory_;
   output_fn output_;
@@ -92,7 +105,7 @@ class console final : public device_model {
   // out on the other, so both go through this lock.
   std::mutex control_mutex_;
   std::optional<queue> control_rx_, control_tx_;
-  std::deque<console_control> outgoing_;
+  std::deque<control> outgoing_;
 };
 
-}  // namespace smvm::devices::virtio
+}  // namespace smvm::devices::virtio::console

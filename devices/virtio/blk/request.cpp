@@ -1,10 +1,10 @@
-#include "devices/virtio/block_request.hpp"
+#include "devices/virtio/blk/request.hpp"
 
 #include <fmt/format.h>
 
 #include <cstring>
 
-namespace smvm::devices::virtio {
+namespace smvm::devices::virtio::blk {
 
 namespace {
 
@@ -33,8 +33,8 @@ std::vector<std::span<std::uint8_t>> spans(const chain& c, bool writable, std::s
 
 }  // namespace
 
-block_request parse_block_request(const chain& c, std::uint64_t capacity_sectors, bool read_only) {
-  block_request r;
+request parse_request(const chain& c, std::uint64_t capacity_sectors, bool read_only) {
+  request r;
   auto refuse = [&](std::uint8_t status, std::string why) {
     r.error = std::move(why);
     r.error_status = status;
@@ -46,12 +46,12 @@ block_request parse_block_request(const chain& c, std::uint64_t capacity_sectors
       r.status = &it->bytes.back();
       break;
     }
-  if (!r.status) return refuse(block_status::io_error, "the request has no status byte");
+  if (!r.status) return refuse(status_byte::io_error, "the request has no status byte");
 
   std::uint64_t header_total = 0;
   auto header_spans = spans(c, false, 0, c.readable_bytes() - std::min(c.readable_bytes(), header_bytes), header_total);
   if (header_total < header_bytes)
-    return refuse(block_status::io_error, fmt::format("the request header is {} bytes, not 16", header_total));
+    return refuse(status_byte::io_error, fmt::format("the request header is {} bytes, not 16", header_total));
   std::uint8_t header[header_bytes];
   std::size_t filled = 0;
   for (auto& s : header_spans) {
@@ -63,31 +63,31 @@ block_request parse_block_request(const chain& c, std::uint64_t capacity_sectors
   std::memcpy(&r.sector, header + 8, 8);
 
   switch (type) {
-    case static_cast<std::uint32_t>(block_op::read):
-    case static_cast<std::uint32_t>(block_op::get_id):
-      r.op = static_cast<block_op>(type);
+    case static_cast<std::uint32_t>(operation::read):
+    case static_cast<std::uint32_t>(operation::get_id):
+      r.op = static_cast<operation>(type);
       r.data = spans(c, true, 0, 1, r.data_bytes);
       break;
-    case static_cast<std::uint32_t>(block_op::write):
-      r.op = block_op::write;
-      if (read_only) return refuse(block_status::io_error, "a write to a read-only disk");
+    case static_cast<std::uint32_t>(operation::write):
+      r.op = operation::write;
+      if (read_only) return refuse(status_byte::io_error, "a write to a read-only disk");
       r.data = spans(c, false, header_bytes, 0, r.data_bytes);
       break;
-    case static_cast<std::uint32_t>(block_op::flush):
-      r.op = block_op::flush;
+    case static_cast<std::uint32_t>(operation::flush):
+      r.op = operation::flush;
       return r;
     default:
-      return refuse(block_status::unsupported, fmt::format("request type {} is not supported", type));
+      return refuse(status_byte::unsupported, fmt::format("request type {} is not supported", type));
   }
-  if (r.op == block_op::get_id) return r;
-  if (r.data_bytes % block_sector_size)
-    return refuse(block_status::io_error, fmt::format("{} bytes of data is not whole sectors", r.data_bytes));
-  const std::uint64_t sectors = r.data_bytes / block_sector_size;
+  if (r.op == operation::get_id) return r;
+  if (r.data_bytes % sector_size)
+    return refuse(status_byte::io_error, fmt::format("{} bytes of data is not whole sectors", r.data_bytes));
+  const std::uint64_t sectors = r.data_bytes / sector_size;
   if (r.sector > capacity_sectors || sectors > capacity_sectors - r.sector)
-    return refuse(block_status::io_error,
+    return refuse(status_byte::io_error,
                   fmt::format("sectors {} to {} are past the end of a disk of {}", r.sector, r.sector + sectors,
                               capacity_sectors));
   return r;
 }
 
-}  // namespace smvm::devices::virtio
+}  // namespace smvm::devices::virtio::blk

@@ -8,20 +8,20 @@
 #include <functional>
 #include <optional>
 
-namespace smvm::devices::virtio {
+namespace smvm::devices::virtio::rng {
 
-class rng final : public device_model {
+class device final : public device_model {
  public:
   static constexpr std::uint32_t id = 4;
   /// Fills bytes with entropy; the default reads getrandom(2).
   using entropy_fn = std::function<result<void>(std::span<std::uint8_t>)>;
   static result<void> host_entropy(std::span<std::uint8_t> out);
 
-  explicit rng(const memory_view& memory, entropy_fn entropy = host_entropy)
+  explicit device(const memory_view& memory, entropy_fn entropy = host_entropy)
       : memory_(memory), entropy_(std::move(entropy)) {}
 
   std::uint32_t device_id() const override { return id; }
-  std::uint64_t device_features() const override { return feature::ring_event_idx | feature::ring_indirect_desc; }
+  std::uint64_t device_features() const override { return virtio::feature::ring_event_idx | virtio::feature::ring_indirect_desc; }
   std::uint16_t queue_count() const override { return 1; }
   std::span<const std::uint8_t> config_space() const override { return {}; }
   result<void> activate(std::uint64_t features, const std::vector<queue_config>& queues) override;
@@ -40,4 +40,4 @@ class rng final : public device_model {
   std::optional<queue> queue_;
 };
 
-}  // namespace smvm::devices::virtio
+}  // namespace smvm::devices::virtio::rng

@@ -1,13 +1,13 @@
-#include "devices/virtio/rng.hpp"
+#include "devices/virtio/rng/device.hpp"
 
 #include <sys/random.h>
 
 #include <cerrno>
 #include <cstring>
 
-namespace smvm::devices::virtio {
+namespace smvm::devices::virtio::rng {
 
-result<void> rng::host_entropy(std::span<std::uint8_t> out) {
+result<void> device::host_entropy(std::span<std::uint8_t> out) {
   while (!out.empty()) {
     ssize_t n = ::getrandom(out.data(), out.size(), 0);
     if (n < 0 && errno == EINTR) continue;
@@ -17,14 +17,14 @@ result<void> rng::host_entropy(std::span<std::uint8_t> out) {
   return {};
 }
 
-result<void> rng::activate(std::uint64_t features, const std::vector<queue_config>& queues) {
-  auto q = queue::create_live(memory_, queues, 0, features & feature::ring_event_idx, "virtio-rng requests");
+result<void> device::activate(std::uint64_t features, const std::vector<queue_config>& queues) {
+  auto q = queue::create_live(memory_, queues, 0, features & virtio::feature::ring_event_idx, "virtio-rng requests");
   if (!q) return q.error();
   queue_ = std::move(*q);
   return {};
 }
 
-result<bool> rng::process() {
+result<bool> device::process() {
   if (!queue_) return false;
   return queue_->serve_all([this](const chain& c) -> result<std::uint32_t> {
     std::uint32_t written = 0;
@@ -37,4 +37,4 @@ result<bool> rng::process() {
   });
 }
 
-}  // namespace smvm::devices::virtio
+}  // namespace smvm::devices::virtio::rng

@@ -1,4 +1,4 @@
-#include "devices/virtio/block.hpp"
+#include "devices/virtio/blk/device.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <memory>
 
-namespace smvm::devices::virtio {
+namespace smvm::devices::virtio::blk {
 
 namespace {
 
@@ -42,7 +42,7 @@ bool transfer(int fd, const std::vector<std::span<std::uint8_t>>& data, std::uin
 
 }  // namespace
 
-result<std::unique_ptr<block>> block::open(const memory_view& memory, const std::string& path, bool read_only) {
+result<std::unique_ptr<device>> device::open(const memory_view& memory, const std::string& path, bool read_only) {
   int fd = ::open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
   if (fd < 0) return make_error("cannot open disk {}: {}", path, std::strerror(errno));
   struct stat st {};
@@ -50,16 +50,16 @@ result<std::unique_ptr<block>> block::open(const memory_view& memory, const std:
     ::close(fd);
     return make_error("disk {} is not a regular file", path);
   }
-  if (st.st_size % block_sector_size) {
+  if (st.st_size % sector_size) {
     ::close(fd);
     return make_error("disk {} is {} bytes, not a whole number of 512-byte sectors", path, st.st_size);
   }
   std::string serial = "smvm-" + std::to_string(st.st_ino);
-  return std::unique_ptr<block>(
-    new block(memory, fd, static_cast<std::uint64_t>(st.st_size) / block_sector_size, read_only, serial));
+  return std::unique_ptr<device>(
+    new device(memory, fd, static_cast<std::uint64_t>(st.st_size) / sector_size, read_only, serial));
 }
 
-block::block(const memory_view& memory, int fd, std::uint64_t capacity, bool read_only, std::string id)
+device::device(const memory_view& memory, int fd, std::uint64_t capacity, bool read_only, std::string id)
     : memory_(memory), fd_(fd), capacity_(capacity), read_only_(read_only) {
   std::memcpy(config_.data(), &capacity_, sizeof capacity_);
   // seg_max: a request may have as many data buffers as a chain can hold
@@ -69,32 +69,32 @@ block::block(const memory_view& memory, int fd, std::uint64_t capacity, bool rea
   std::memcpy(serial_.data(), id.data(), std::min(id.size(), serial_.size()));
 }
 
-block::~block() { ::close(fd_); }
+device::~device() { ::close(fd_); }
 
-std::uint64_t block::device_features() const {
-  return feature::ring_event_idx | feature::ring_indirect_desc | block_feature::flush | block_feature::seg_max |
-         (read_only_ ? block_feature::read_only : 0);
+std::uint64_t device::device_features() const {
+  return virtio::feature::ring_event_idx | virtio::feature::ring_indirect_desc | feature::flush | feature::seg_max |
+         (read_only_ ? feature::read_only : 0);
 }
 
-result<void> block::activate(std::uint64_t features, const std::vector<queue_config>& queues) {
-  auto q = queue::create_live(memory_, queues, 0, features & feature::ring_event_idx, "virtio-blk requests");
+result<void> device::activate(std::uint64_t features, const std::vector<queue_config>& queues) {
+  auto q = queue::create_live(memory_, queues, 0, features & virtio::feature::ring_event_idx, "virtio-blk requests");
   if (!q) return q.error();
   queue_ = std::move(*q);
   return {};
 }
 
-std::uint8_t block::execute(const block_request& r, std::uint32_t& written) {
-  const std::uint64_t offset = r.sector * block_sector_size;
+std::uint8_t device::execute(const request& r, std::uint32_t& written) {
+  const std::uint64_t offset = r.sector * sector_size;
   switch (r.op) {
-    case block_op::read:
-      if (!transfer(fd_, r.data, offset, false)) return block_status::io_error;
+    case operation::read:
+      if (!transfer(fd_, r.data, offset, false)) return status_byte::io_error;
       written += static_cast<std::uint32_t>(r.data_bytes);
-      return block_status::ok;
-    case block_op::write:
-      return transfer(fd_, r.data, offset, true) ? block_status::ok : block_status::io_error;
-    case block_op::flush:
-      return ::fdatasync(fd_) == 0 ? block_status::ok : block_status::io_error;
-    case block_op::get_id: {
+      return status_byte::ok;
+    case operation::write:
+      return transfer(fd_, r.data, offset, true) ? status_byte::ok : status_byte::io_error;
+    case operation::flush:
+      return ::fdatasync(fd_) == 0 ? status_byte::ok : status_byte::io_error;
+    case operation::get_id: {
       std::size_t at = 0;
       for (auto& span : r.data) {
         std::size_t n = std::min(span.size(), serial_.size() - at);
@@ -102,23 +102,23 @@ std::uint8_t block::execute(const block_request& r, std::uint32_t& written) {
         at += n;
         written += static_cast<std::uint32_t>(n);
       }
-      return block_status::ok;
+      return status_byte::ok;
     }
   }
-  return block_status::unsupported;
+  return status_byte::unsupported;
 }
 
-result<bool> block::process() {
+result<bool> device::process() {
   if (!queue_) return false;
   return queue_->serve_all([this](const chain& c) -> result<std::uint32_t> {
-    auto request = parse_block_request(c, capacity_, read_only_);
+    auto req = parse_request(c, capacity_, read_only_);
     std::uint32_t written = 0;
-    if (request.status) {
-      *request.status = request.error ? request.error_status : execute(request, written);
+    if (req.status) {
+      *req.status = req.error ? req.error_status : execute(req, written);
       written += 1;  // the status byte
     }
     return written;
   });
 }
 
-}  // namespace smvm::devices::virtio
+}  // namespace smvm::devices::virtio::blk

@@ -1,25 +1,25 @@
-#include "devices/virtio/console.hpp"
+#include "devices/virtio/console/device.hpp"
 
-#include "common/byte_codec.hpp"
+#include "common/state_codec.hpp"
 
 #include <algorithm>
 #include <cstring>
 
-namespace smvm::devices::virtio {
+namespace smvm::devices::virtio::console {
 
-console::console(const memory_view& memory, output_fn output) : memory_(memory), output_(std::move(output)) {
+device::device(const memory_view& memory, output_fn output) : memory_(memory), output_(std::move(output)) {
   const std::uint32_t max_ports = 1;
   std::memcpy(config_.data() + 4, &max_ports, 4);
 }
 
-result<void> console::activate(std::uint64_t features, const std::vector<queue_config>& queues) {
-  const bool event_idx = features & feature::ring_event_idx;
+result<void> device::activate(std::uint64_t features, const std::vector<queue_config>& queues) {
+  const bool event_idx = features & virtio::feature::ring_event_idx;
   auto rx = queue::create_live(memory_, queues, receive_queue, event_idx, "virtio-console receiveq");
   if (!rx) return rx.error();
   auto tx = queue::create_live(memory_, queues, transmit_queue, event_idx, "virtio-console transmitq");
   if (!tx) return tx.error();
   std::optional<queue> control_rx, control_tx;
-  const bool multiport = features & console_feature::multiport;
+  const bool multiport = features & feature::multiport;
   if (multiport) {
     auto crx = queue::create_live(memory_, queues, control_receive_queue, event_idx, "virtio-console control receiveq");
     if (!crx) return crx.error();
@@ -39,7 +39,7 @@ result<void> console::activate(std::uint64_t features, const std::vector<queue_c
   return {};
 }
 
-void console::reset() {
+void device::reset() {
   rx_.reset();
   tx_.reset();
   std::lock_guard lock(control_mutex_);
@@ -49,7 +49,7 @@ void console::reset() {
   connected_ = false;
 }
 
-result<bool> console::process_queue(std::uint16_t index) {
+result<bool> device::process_queue(std::uint16_t index) {
   switch (index) {
     case receive_queue: return process_receive();
     case transmit_queue: return process_transmit();
@@ -57,14 +57,14 @@ result<bool> console::process_queue(std::uint16_t index) {
   }
 }
 
-std::size_t console::receive(std::span<const std::uint8_t> bytes) {
+std::size_t device::receive(std::span<const std::uint8_t> bytes) {
   std::size_t room = input_capacity - std::min(input_capacity, pending_.size());
   std::size_t n = std::min(room, bytes.size());
   pending_.insert(pending_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
   return n;
 }
 
-result<bool> console::process_receive() {
+result<bool> device::process_receive() {
   if (!rx_ || !connected_) return false;
   bool used = false;
   while (!pending_.empty()) {
@@ -85,7 +85,7 @@ result<bool> console::process_receive() {
   return used && rx_->should_interrupt();
 }
 
-result<bool> console::process_transmit() {
+result<bool> device::process_transmit() {
   if (!tx_) return false;
   return tx_->serve_all([this](const chain& c) -> result<std::uint32_t> {
     for (auto& b : c.buffers)
@@ -94,20 +94,20 @@ result<bool> console::process_transmit() {
   });
 }
 
-void console::handle(const console_control& m) {
-  if (m.id != 0 && m.event != console_event::device_ready) return;  // there is only port 0
+void device::handle(const control& m) {
+  if (m.id != 0 && m.event != event::device_ready) return;  // there is only port 0
   switch (m.event) {
-    case console_event::device_ready:
-      if (m.value == 1) outgoing_.push_back({0, console_event::device_add, 1});
+    case event::device_ready:
+      if (m.value == 1) outgoing_.push_back({0, event::device_add, 1});
       break;
-    case console_event::port_ready:
+    case event::port_ready:
       // Port 0 is the console, and the host side of it is always open.
       if (m.value == 1) {
-        outgoing_.push_back({0, console_event::console_port, 1});
-        outgoing_.push_back({0, console_event::port_open, 1});
+        outgoing_.push_back({0, event::console_port, 1});
+        outgoing_.push_back({0, event::port_open, 1});
       }
       break;
-    case console_event::port_open:
+    case event::port_open:
       connected_ = m.value == 1;
       if (connected_) wakeups_ |= 1u << receive_queue;  // deliver what waited
       break;
@@ -115,11 +115,11 @@ void console::handle(const console_control& m) {
   }
 }
 
-result<bool> console::process_control() {
+result<bool> device::process_control() {
   std::lock_guard lock(control_mutex_);
   if (!control_tx_ || !control_rx_) return false;
   auto sent = control_tx_->serve_all([this](const chain& c) -> result<std::uint32_t> {
-    console_control m;
+    control m;
     std::array<std::uint8_t, sizeof m> bytes{};
     std::size_t got = 0;
     for (auto& b : c.buffers) {
@@ -139,13 +139,13 @@ result<bool> console::process_control() {
   return *sent || *answered;
 }
 
-result<bool> console::flush_control() {
+result<bool> device::flush_control() {
   bool used = false;
   while (!outgoing_.empty()) {
     auto next = control_rx_->pop();
     if (!next) return next.error();
     if (!*next) break;  // the guest has no buffer: the message waits for one
-    const console_control m = outgoing_.front();
+    const control m = outgoing_.front();
     std::uint32_t written = 0;
     for (auto& b : (*next)->buffers) {
       if (!b.device_writable || b.bytes.size() < sizeof m) continue;
@@ -161,43 +161,28 @@ result<bool> console::flush_control() {
   return used && control_rx_->should_interrupt();
 }
 
-std::vector<queue*> console::queues() {
+std::vector<queue*> device::queues() {
   auto slot = [](std::optional<queue>& q) { return q ? &*q : nullptr; };
   return {slot(rx_), slot(tx_), slot(control_rx_), slot(control_tx_)};
 }
 
-std::vector<std::uint8_t> console::save_extra() const {
-  byte_writer out;
-  out.put_bool(connected_);
-  out.put_bytes(std::vector<std::uint8_t>(pending_.begin(), pending_.end()));
-  out.put(static_cast<std::uint32_t>(outgoing_.size()));
-  for (const auto& m : outgoing_) out.put_raw(m);
-  return std::move(out).take();
+std::vector<std::uint8_t> device::save_extra() const {
+  // No worker is serving a queue (the caller's promise): no lock needed.
+  const saved_extra state{connected_, {pending_.begin(), pending_.end()}, {outgoing_.begin(), outgoing_.end()}};
+  return encode_state(state);
 }
 
-result<void> console::restore_extra(std::span<const std::uint8_t> bytes) {
-  byte_reader in(bytes, "virtio-console state");
-  auto connected = in.get_bool("connected");
-  if (!connected) return connected.error();
-  auto pending = in.get_bytes("waiting input");
-  if (!pending) return pending.error();
-  if (pending->size() > input_capacity)
-    return make_error("virtio-console state: {} bytes of waiting input, more than the {} it holds", pending->size(),
-                      input_capacity);
-  auto count = in.get<std::uint32_t>("control message count");
-  if (!count) return count.error();
-  std::deque<console_control> messages;
-  for (std::uint32_t i = 0; i < *count; ++i) {
-    console_control m;
-    if (auto r = in.get_raw("control message", m); !r) return r;
-    messages.push_back(m);
-  }
-  if (auto r = in.expect_end(); !r) return r;
-  connected_ = *connected;
-  pending_.assign(pending->begin(), pending->end());
+result<void> device::restore_extra(std::span<const std::uint8_t> bytes) {
+  auto state = decode_state<saved_extra>(bytes, "virtio-console state");
+  if (!state) return state.error();
+  if (state->waiting.size() > input_capacity)
+    return make_error("virtio-console state: {} bytes of waiting input, more than the {} it holds",
+                      state->waiting.size(), input_capacity);
+  connected_ = state->connected;
+  pending_.assign(state->waiting.begin(), state->waiting.end());
   std::lock_guard lock(control_mutex_);
-  outgoing_ = std::move(messages);
+  outgoing_.assign(state->outgoing.begin(), state->outgoing.end());
   return {};
 }
 
-}  // namespace smvm::devices::virtio
+}  // namespace smvm::devices::virtio::console

@@ -11,19 +11,19 @@
 #include <string>
 #include <vector>
 
-namespace smvm::devices::virtio {
+namespace smvm::devices::virtio::blk {
 
-inline constexpr std::uint32_t block_sector_size = 512;
-inline constexpr std::uint32_t block_id_bytes = 20;
+inline constexpr std::uint32_t sector_size = 512;
+inline constexpr std::uint32_t id_bytes = 20;
 
-enum class block_op : std::uint32_t { read = 0, write = 1, flush = 4, get_id = 8 };
+enum class operation : std::uint32_t { read = 0, write = 1, flush = 4, get_id = 8 };
 
-namespace block_status {
+namespace status_byte {
 inline constexpr std::uint8_t ok = 0, io_error = 1, unsupported = 2;
 }
 
-struct block_request {
-  block_op op = block_op::read;
+struct request {
+  operation op = operation::read;
   std::uint64_t sector = 0;
   /// Where data goes (read, get_id: device-writable) or comes from (write).
   std::vector<std::span<std::uint8_t>> data;
@@ -33,10 +33,10 @@ struct block_request {
   std::uint8_t* status = nullptr;
   /// Set when the request must be refused: why, and the status to report.
   std::optional<std::string> error;
-  std::uint8_t error_status = block_status::io_error;
+  std::uint8_t error_status = status_byte::io_error;
 };
 
 /// Parses a request for a disk of `capacity_sectors` sectors.
-block_request parse_block_request(const chain& c, std::uint64_t capacity_sectors, bool read_only);
+request parse_request(const chain& c, std::uint64_t capacity_sectors, bool read_only);
 
-}  // namespace smvm::devices::virtio
+}  // namespace smvm::devices::virtio::blk

@@ -3,7 +3,7 @@
 // flush (fdatasync), get-id, and read-only disks.
 
 #include "devices/memory_view.hpp"
-#include "devices/virtio/block_request.hpp"
+#include "devices/virtio/blk/request.hpp"
 #include "devices/virtio/device_model.hpp"
 
 #include <array>
@@ -11,19 +11,19 @@
 #include <optional>
 #include <string>
 
-namespace smvm::devices::virtio {
+namespace smvm::devices::virtio::blk {
 
-namespace block_feature {
+namespace feature {
 inline constexpr std::uint64_t seg_max = 1ull << 2, read_only = 1ull << 5, flush = 1ull << 9;
 }
 
-class block final : public device_model {
+class device final : public device_model {
  public:
   static constexpr std::uint32_t id = 2;
 
   /// Opens `path` (read-only when asked). The disk's size must be whole sectors.
-  static result<std::unique_ptr<block>> open(const memory_view& memory, const std::string& path, bool read_only);
-  ~block() override;
+  static result<std::unique_ptr<device>> open(const memory_view& memory, const std::string& path, bool read_only);
+  ~device() override;
 
   std::uint32_t device_id() const override { return id; }
   std::uint64_t device_features() const override;
@@ -41,17 +41,17 @@ class block final : public device_model {
   std::uint64_t capacity_sectors() const { return capacity_; }
 
  private:
-  block(const memory_view& memory, int fd, std::uint64_t capacity, bool read_only, std::string id);
+  device(const memory_view& memory, int fd, std::uint64_t capacity, bool read_only, std::string id);
   /// Carries out one parsed request; returns the status to report.
-  std::uint8_t execute(const block_request& r, std::uint32_t& written);
+  std::uint8_t execute(const request& r, std::uint32_t& written);
 
   const memory_view& memory_;
   int fd_;
   std::uint64_t capacity_;
   bool read_only_;
-  std::array<std::uint8_t, block_id_bytes> serial_{};
+  std::array<std::uint8_t, id_bytes> serial_{};
   std::array<std::uint8_t, 16> config_{};  // capacity (512-byte sectors), size_max, seg_max
   std::optional<queue> queue_;
 };
 
-}  // namespace smvm::devices::virtio
+}  // namespace smvm::devices::virtio::blk
