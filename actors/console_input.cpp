@@ -10,7 +10,7 @@
 
 namespace smvm::actors {
 
-console_input_pump::console_input_pump(int fd, device_actor console, bool framed, int gate) {
+console_input_pump::console_input_pump(int fd, console_port console, bool framed, int gate) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return;  // without a wake pipe there is no input
   wake_read_ = unique_fd(pipe_fds[0]);
@@ -26,7 +26,7 @@ console_input_pump::~console_input_pump() {
   if (thread_.joinable()) thread_.join();
 }
 
-void console_input_pump::run(int fd, device_actor console, bool framed, int gate) {
+void console_input_pump::run(int fd, console_port console, bool framed, int gate) {
   pollfd fds[2] = {{gate >= 0 ? gate : fd, POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
   while (gate >= 0) {  // wait for the guest to be ready, or for the end
     if (::poll(fds, 2, -1) < 0 && errno != EINTR) return;

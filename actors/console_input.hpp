@@ -15,13 +15,13 @@ class console_input_pump {
   /// `framed`: the console carries the workload channel, so input goes as
   /// stdin frames and its end as a stdin-EOF frame.
   /// `gate`: when not -1, nothing is read until it is readable.
-  console_input_pump(int fd, device_actor console, bool framed = false, int gate = -1);
+  console_input_pump(int fd, console_port console, bool framed = false, int gate = -1);
   ~console_input_pump();  // stops and joins
   console_input_pump(const console_input_pump&) = delete;
   console_input_pump& operator=(const console_input_pump&) = delete;
 
  private:
-  void run(int fd, device_actor console, bool framed, int gate);
+  void run(int fd, console_port console, bool framed, int gate);
   unique_fd wake_read_, wake_write_;
   std::thread thread_;
 };

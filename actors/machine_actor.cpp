@@ -30,11 +30,11 @@ struct machine_state {
   machine_options options;
   irq_actor irq;
   std::vector<device_actor> devices;
-  std::vector<caf::actor> vcpus;
+  std::vector<vcpu_handle> vcpus;
   std::size_t vcpus_running = 0;
   std::size_t devices_unsynced = 0;
   std::unique_ptr<console_input_pump> input;
-  device_actor console_device;  // where console input goes
+  console_port console_device;  // where console input goes
   std::shared_ptr<notify_reactor> reactor;
   caf::typed_response_promise<std::int32_t> done;
   std::optional<guest_stop> outcome;
@@ -129,8 +129,8 @@ result<void> restore_ports(const machine_parts& parts, devices::serial& uart, de
 void spawn_snapshotter(machine_pointer self) {
   auto& s = self->state;
   snapshot_target target;
-  target.vcpus = s.vcpus;
-  target.devices = s.devices;
+  target.vcpus.assign(s.vcpus.begin(), s.vcpus.end());
+  target.devices.assign(s.devices.begin(), s.devices.end());
   target.capture = s.parts.capture;
   target.discard = [](const std::string& path) {
     std::error_code ignored;
@@ -199,7 +199,7 @@ std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
   (void)routes->ports.add(devices::snapshot_port::port, devices::snapshot_port::window_size, ready);
   s.devices = {serial, keyboard, status, ready};
 
-  device_actor console = serial;
+  console_port console = serial;
   s.reactor = std::make_shared<notify_reactor>();
   for (auto& spec : s.parts.virtio.devices) {
     const std::uint64_t base = spec.base;
@@ -241,7 +241,7 @@ machine_actor::behavior_type machine_behavior(machine_pointer self, machine_part
       for (auto& cpu : s.parts.vcpus) {
         auto v = self->system().spawn<vcpu_actor, caf::detached>(cpu, routes, me);
         self->monitor(v);
-        s.vcpus.push_back(v);
+        s.vcpus.push_back(caf::actor_cast<vcpu_handle>(v));
         ++s.vcpus_running;
       }
       spawn_snapshotter(self);

@@ -214,15 +214,33 @@ CAF_END_TYPE_ID_BLOCK(smvm)
 
 namespace smvm::actors {
 
+// Interfaces: each a few messages that mean one thing. An actor's handle
+// type is the sum of the interfaces it serves (extend_with), and whoever
+// holds a handle holds only the interface it uses, so a test's stand-in
+// implements only what it stands in for.
+
+/// Port I/O and MMIO on a register window: what a vCPU's buses hold.
+using register_window = caf::typed_actor<caf::replies_to<pio_exit>::with<std::uint64_t>,
+                                         caf::replies_to<mmio_exit>::with<std::uint64_t>>;
+/// Host console bytes for the guest: what the console pump and the
+/// workload's signals go to.
+using console_port = caf::typed_actor<caf::reacts_to<console_input>>;
+/// What a virtio device's queue workers tell it.
+using queue_events = caf::typed_actor<caf::reacts_to<queue_failed>, caf::reacts_to<queue_notify>>;
+/// Answers once every earlier message is handled: the machine's last wait
+/// before it exits.
+using syncable = caf::typed_actor<caf::replies_to<sync_atom>::with<bool>>;
+/// Stops and answers with its saved state, then waits for thaw: what the
+/// snapshotter drives, vCPUs and devices alike.
+using freezable = caf::typed_actor<caf::replies_to<freeze_atom>::with<saved_section>, caf::reacts_to<thaw_atom>>;
+
 /// A device model behind its actor.
-using device_actor = caf::typed_actor<caf::replies_to<pio_exit>::with<std::uint64_t>,
-                                      caf::replies_to<mmio_exit>::with<std::uint64_t>,
-                                      caf::reacts_to<console_input>,
-                                      caf::reacts_to<queue_failed>,
-                                      caf::reacts_to<queue_notify>,
-                                      caf::replies_to<sync_atom>::with<bool>,
-                                      caf::replies_to<freeze_atom>::with<saved_section>,
-                                      caf::reacts_to<thaw_atom>>;
+using device_actor = register_window::extend_with<console_port, queue_events, syncable, freezable>;
+
+/// A vCPU. Its actor is a detached blocking actor (it sits in KVM_RUN), so
+/// it is untyped inside; this handle is what the machine and the
+/// snapshotter may send it.
+using vcpu_handle = freezable::extend<caf::reacts_to<stop_atom>>;
 
 /// The processing of one virtqueue.
 using queue_worker_actor = caf::typed_actor<caf::reacts_to<queue_notify>,
@@ -248,9 +266,6 @@ using machine_actor = caf::typed_actor<caf::replies_to<run_atom>::with<std::int3
                                        caf::replies_to<pause_atom>::with<bool>,
                                        caf::replies_to<resume_atom>::with<bool>,
                                        caf::replies_to<status_atom>::with<std::string>>;
-
-/// The vcpu actor is a detached blocking actor (it sits in KVM_RUN), so it
-/// is untyped; it accepts `stop_atom`, `freeze_atom` and `thaw_atom`.
 
 /// An actor system configuration with smvm's message types and the
 /// scheduler tuned for latency (see ARCHITECTURE.md).

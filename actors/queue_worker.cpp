@@ -34,7 +34,7 @@ void serve(worker_pointer self) {
     if (!used) {
       // The driver broke the queue's rules: stop serving until it resets.
       s.active = false;
-      if (auto device = caf::actor_cast<device_actor>(s.spec.device))
+      if (auto device = caf::actor_cast<queue_events>(s.spec.device))
         caf::anon_send(device, queue_failed{s.spec.queue, used.error().message});
       return;
     }
@@ -42,7 +42,7 @@ void serve(worker_pointer self) {
     // Serving this queue can make another one ready (a console that has
     // just connected can take the input held for it).
     if (std::uint32_t wake = s.spec.model->take_wakeups())
-      if (auto device = caf::actor_cast<device_actor>(s.spec.device))
+      if (auto device = caf::actor_cast<queue_events>(s.spec.device))
         for (std::uint16_t q = 0; q < 32; ++q)
           if (wake & (1u << q)) self->send(device, queue_notify{q});
     // The model's input buffer was full: serving may have made room.

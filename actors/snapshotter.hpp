@@ -28,8 +28,8 @@ namespace smvm::actors {
 /// What the snapshotter works on: one VM's actors and what only the
 /// machine can capture.
 struct snapshot_target {
-  std::vector<caf::actor> vcpus;
-  std::vector<device_actor> devices;
+  std::vector<freezable> vcpus;
+  std::vector<freezable> devices;
   /// Called with everything frozen: the VM's own sections ("vm", "memory",
   /// "machine"), the memory file written beside `path`.
   std::function<result<std::vector<snapshot::section>>(const std::string& path)> capture;

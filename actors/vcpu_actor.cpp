@@ -183,7 +183,7 @@ guest_stop vcpu_actor::stop_for(unsigned id, const hv::vcpu_exit& exit) {
     exit);
 }
 
-std::optional<std::uint64_t> vcpu_actor::read_from(const device_actor& device, auto message) {
+std::optional<std::uint64_t> vcpu_actor::read_from(const register_window& device, auto message) {
   std::uint64_t value = ~std::uint64_t{0};
   bool timed_out = false;
   auto reply = request(device, opts_.read_deadline, message);

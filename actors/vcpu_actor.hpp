@@ -24,10 +24,10 @@
 
 namespace smvm::actors {
 
-/// Which device actor serves which port or MMIO window.
+/// Which device serves which port or MMIO window.
 struct io_routes {
-  devices::bus<device_actor> ports;
-  devices::bus<device_actor> mmio;
+  devices::bus<register_window> ports;
+  devices::bus<register_window> mmio;
 };
 
 struct vcpu_options {
@@ -62,7 +62,7 @@ class vcpu_actor : public caf::blocking_actor {
   caf::result<saved_section> freeze();
   /// The device's answer; none when it did not answer in time (the VM
   /// has been told to stop).
-  std::optional<std::uint64_t> read_from(const device_actor& device, auto message);
+  std::optional<std::uint64_t> read_from(const register_window& device, auto message);
 
   std::shared_ptr<hv::vcpu_runner> cpu_;
   std::shared_ptr<const io_routes> routes_;

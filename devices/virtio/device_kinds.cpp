@@ -1,16 +1,18 @@
 #include "devices/virtio/device_kind.hpp"
 
-#include <array>
-
 namespace smvm::devices::virtio {
 
-// A new kind: its folder, and a line in each of these two lists.
-namespace blk { extern const device_kind kind; }
-namespace rng { extern const device_kind kind; }
-namespace console { extern const device_kind kind; }
+// The kinds, in window order: a new kind is its folder and its name here.
+#define SMVM_VIRTIO_KINDS(X) X(blk) X(rng) X(console)
+
+#define SMVM_DECLARE_KIND(folder) namespace folder { extern const device_kind kind; }
+SMVM_VIRTIO_KINDS(SMVM_DECLARE_KIND)
+#undef SMVM_DECLARE_KIND
 
 std::span<const device_kind* const> device_kinds() {
-  static const std::array<const device_kind*, 3> kinds{&blk::kind, &rng::kind, &console::kind};
+#define SMVM_KIND_ENTRY(folder) &folder::kind,
+  static const device_kind* const kinds[] = {SMVM_VIRTIO_KINDS(SMVM_KIND_ENTRY)};
+#undef SMVM_KIND_ENTRY
   return kinds;
 }
 

@@ -56,18 +56,12 @@ struct device_log {
   std::vector<std::uint16_t> notified;
 };
 
-/// A device actor that only records what a worker sends it.
-device_actor stand_in_device(caf::actor_system& system, std::shared_ptr<device_log> log) {
-  return system.spawn([log](device_actor::pointer, int) -> device_actor::behavior_type {
+/// A device as its queue workers see it: it records what they tell it.
+queue_events stand_in_device(caf::actor_system& system, std::shared_ptr<device_log> log) {
+  return system.spawn([log](queue_events::pointer, int) -> queue_events::behavior_type {
     return {
-      [](const pio_exit&) { return std::uint64_t{0}; },
-      [](const mmio_exit&) { return std::uint64_t{0}; },
-      [](const console_input&) {},
       [log](const queue_failed& f) { log->failures.push_back(f.description); },
       [log](const queue_notify& n) { log->notified.push_back(n.queue); },
-      [](sync_atom) { return true; },
-      [](freeze_atom) -> caf::result<saved_section> { return saved_section{}; },
-      [](thaw_atom) {},
     };
   }, 0);
 }
@@ -86,7 +80,7 @@ struct fixture {
   std::shared_ptr<device_log> heard = std::make_shared<device_log>();
   int pulses = 0;
   std::shared_ptr<virtio::interrupt> irq = std::make_shared<virtio::interrupt>([this] { ++pulses; });
-  device_actor device = stand_in_device(system, heard);
+  queue_events device = stand_in_device(system, heard);
   queue_worker_actor worker;
 
   explicit fixture(bool with_input = false) {

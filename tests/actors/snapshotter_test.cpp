@@ -28,8 +28,8 @@ struct silent_vcpu_state {
   std::vector<caf::response_promise> kept;  // never delivered: a vCPU stuck in KVM_RUN
 };
 
-caf::actor stand_in_vcpu(caf::actor_system& system, unsigned id, fault f, std::shared_ptr<log> seen) {
-  return system.spawn([=](caf::stateful_actor<silent_vcpu_state>* self, int) -> caf::behavior {
+freezable stand_in_vcpu(caf::actor_system& system, unsigned id, fault f, std::shared_ptr<log> seen) {
+  return system.spawn([=](freezable::stateful_pointer<silent_vcpu_state> self, int) -> freezable::behavior_type {
     return {
       [=](freeze_atom) -> caf::result<saved_section> {
         if (f == fault::silent) {
@@ -44,15 +44,10 @@ caf::actor stand_in_vcpu(caf::actor_system& system, unsigned id, fault f, std::s
   }, 0);
 }
 
-device_actor stand_in_device(caf::actor_system& system, fault f, std::shared_ptr<log> seen) {
-  return system.spawn([=](device_actor::pointer, int) -> device_actor::behavior_type {
+/// A device as the snapshotter sees it: freeze and thaw, nothing else.
+freezable stand_in_device(caf::actor_system& system, fault f, std::shared_ptr<log> seen) {
+  return system.spawn([=](freezable::pointer, int) -> freezable::behavior_type {
     return {
-      [](const pio_exit&) { return std::uint64_t{0}; },
-      [](const mmio_exit&) { return std::uint64_t{0}; },
-      [](const console_input&) {},
-      [](const queue_failed&) {},
-      [](const queue_notify&) {},
-      [](sync_atom) { return true; },
       [=](freeze_atom) -> caf::result<saved_section> {
         if (f == fault::refuses) return caf::make_error(caf::sec::runtime_error, "virtio-blk: cannot serialize");
         return saved_section{"virtio.0", {7, 7}};

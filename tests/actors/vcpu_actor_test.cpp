@@ -77,12 +77,13 @@ class scripted_vcpu final : public hv::vcpu_runner {
   std::optional<step> current_;
 };
 
-/// A device that answers every read with `value` and logs every write.
-device_actor stand_in_device(caf::actor_system& system, std::uint64_t value,
-                             std::shared_ptr<std::vector<std::uint64_t>> writes) {
+/// A register window that answers every read with `value` and logs every
+/// write: all a vCPU sees of a device.
+register_window stand_in_device(caf::actor_system& system, std::uint64_t value,
+                                std::shared_ptr<std::vector<std::uint64_t>> writes) {
   // The unused int: CAF 0.17 reads a null argument tuple for a functor
   // spawned without arguments, which UBSan reports.
-  auto any = system.spawn([value, writes](caf::event_based_actor*, int) -> caf::behavior {
+  return system.spawn([value, writes](register_window::pointer, int) -> register_window::behavior_type {
     return {
       [value, writes](const pio_exit& x) -> std::uint64_t {
         if (x.is_write) writes->push_back(x.data);
@@ -94,11 +95,10 @@ device_actor stand_in_device(caf::actor_system& system, std::uint64_t value,
       },
     };
   }, 0);
-  return caf::actor_cast<device_actor>(any);
 }
 
 /// A device that takes every read and never answers it.
-device_actor silent_device(caf::actor_system& system) {
+register_window silent_device(caf::actor_system& system) {
   auto any = system.spawn([](caf::event_based_actor* self, int) -> caf::behavior {
     auto held = std::make_shared<std::vector<caf::typed_response_promise<std::uint64_t>>>();
     return {
@@ -108,7 +108,7 @@ device_actor silent_device(caf::actor_system& system) {
       },
     };
   }, 0);
-  return caf::actor_cast<device_actor>(any);
+  return caf::actor_cast<register_window>(any);
 }
 
 struct fixture {
