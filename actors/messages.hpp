@@ -20,10 +20,10 @@
 //   queue_worker      irq_raise          irq             none (an irqfd pulse)
 //   queue_worker      queue_failed       device          none; the device sets
 //                                                        NEEDS_RESET
-//   device            pause_atom         queue_worker    bool, once no request is
+//   device            quiesce_atom       queue_worker    bool, once no request is
 //                                                        in flight; it then takes
 //                                                        no descriptors
-//   device            resume_atom        queue_worker    none; it serves the queue
+//   device            serve_atom         queue_worker    none; it serves the queue
 //   device, vcpu,     guest_stop         machine         none
 //   signal watcher
 //   machine           stop_atom          vcpu            none; the vcpu leaves
@@ -208,6 +208,8 @@ CAF_ADD_ATOM(smvm, smvm::actors, pause_atom, "pause")
 CAF_ADD_ATOM(smvm, smvm::actors, resume_atom, "resume")
 CAF_ADD_ATOM(smvm, smvm::actors, freeze_atom, "freeze")
 CAF_ADD_ATOM(smvm, smvm::actors, thaw_atom, "thaw")
+CAF_ADD_ATOM(smvm, smvm::actors, quiesce_atom, "quiesce")
+CAF_ADD_ATOM(smvm, smvm::actors, serve_atom, "serve")
 CAF_ADD_ATOM(smvm, smvm::actors, ready_atom, "ready")
 CAF_ADD_ATOM(smvm, smvm::actors, status_atom, "status")
 CAF_END_TYPE_ID_BLOCK(smvm)
@@ -245,8 +247,8 @@ using vcpu_handle = freezable::extend<caf::reacts_to<stop_atom>>;
 /// The processing of one virtqueue.
 using queue_worker_actor = caf::typed_actor<caf::reacts_to<queue_notify>,
                                             caf::reacts_to<console_input>,
-                                            caf::replies_to<pause_atom>::with<bool>,
-                                            caf::reacts_to<resume_atom>>;
+                                            caf::replies_to<quiesce_atom>::with<bool>,
+                                            caf::reacts_to<serve_atom>>;
 
 /// The quiesce-then-serialize protocol for one VM: replies with the path
 /// written, or an error naming the step and the part that failed.

@@ -1,5 +1,6 @@
 #include "actors/queue_worker.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace smvm::actors {
@@ -26,16 +27,20 @@ std::size_t feed_input(worker_state& s) {
   return taken;
 }
 
-void serve(worker_pointer self) {
+bool serves(const worker_state& s, std::uint16_t q) {
+  return std::find(s.spec.queues.begin(), s.spec.queues.end(), q) != s.spec.queues.end();
+}
+
+void serve(worker_pointer self, std::uint16_t q) {
   auto& s = self->state;
   for (bool more = true; more && s.active;) {
-    const std::size_t fed = feed_input(s);
-    auto used = s.spec.model->process_queue(s.spec.queue);
+    const std::size_t fed = q == s.spec.input_queue ? feed_input(s) : 0;
+    auto used = s.spec.model->process_queue(q);
     if (!used) {
       // The driver broke the queue's rules: stop serving until it resets.
       s.active = false;
       if (auto device = caf::actor_cast<queue_events>(s.spec.device))
-        caf::anon_send(device, queue_failed{s.spec.queue, used.error().message});
+        caf::anon_send(device, queue_failed{q, used.error().message});
       return;
     }
     if (*used) s.spec.irq->raise(devices::virtio::interrupt_bit::used_buffer);
@@ -53,22 +58,24 @@ void serve(worker_pointer self) {
 queue_worker_actor::behavior_type worker_behavior(worker_pointer self, queue_worker_spec spec) {
   self->state.spec = std::move(spec);
   return {
-    [self](const queue_notify&) { serve(self); },
+    [self](const queue_notify& n) {
+      if (serves(self->state, n.queue)) serve(self, n.queue);
+    },
     [self](const console_input& x) {
       auto& s = self->state;
       if (!s.spec.input) return;
       const std::size_t room = max_waiting_input - std::min(max_waiting_input, s.input.size());
       s.input.insert(s.input.end(), x.bytes.begin(), x.bytes.begin() + std::min(room, x.bytes.size()));
-      serve(self);
+      serve(self, s.spec.input_queue);
     },
     // Messages are handled one at a time, so no request is in flight here.
-    [self](pause_atom) {
+    [self](quiesce_atom) {
       self->state.active = false;
       return true;
     },
-    [self](resume_atom) {
+    [self](serve_atom) {
       self->state.active = true;
-      serve(self);  // whatever the driver queued while we were paused
+      for (auto q : self->state.spec.queues) serve(self, q);  // whatever the driver queued while we were paused
     },
   };
 }

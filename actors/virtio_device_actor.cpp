@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace smvm::actors {
 
 namespace {
@@ -19,6 +21,7 @@ struct virtio_device_actor_state {
   virtio_device_spec spec;
   std::unique_ptr<mmio_transport> transport;
   std::vector<queue_worker_actor> workers;
+  std::vector<std::uint16_t> worker_of;  // per queue: its index in workers
   bool workers_running = false;
   static inline const char* name = "virtio_device";
 };
@@ -42,7 +45,7 @@ void pause_workers(device_pointer self, std::function<void(bool)> then) {
     if (--t->left == 0) then(t->all_paused);
   };
   for (auto& w : s.workers)
-    self->request(w, s.spec.pause_deadline, pause_atom_v)
+    self->request(w, s.spec.pause_deadline, quiesce_atom_v)
       .await([done](bool) { done(true); }, [done](caf::error&) { done(false); });
 }
 
@@ -58,13 +61,14 @@ std::string mark_stuck(device_pointer self) {
 /// Passes a notification to queue `q`'s worker (queues the device lacks
 /// are ignored).
 void notify_worker(device_pointer self, std::uint16_t q) {
-  if (q < self->state.workers.size()) self->send(self->state.workers[q], queue_notify{q});
+  auto& s = self->state;
+  if (q < s.worker_of.size()) self->send(s.workers[s.worker_of[q]], queue_notify{q});
 }
 
 void resume_workers(device_pointer self) {
   auto& s = self->state;
   s.workers_running = true;
-  for (auto& w : s.workers) self->send(w, resume_atom_v);
+  for (auto& w : s.workers) self->send(w, serve_atom_v);
 }
 
 /// A Status write: a reset waits for the workers; DRIVER_OK starts them.
@@ -90,21 +94,43 @@ caf::result<std::uint64_t> write_status(device_pointer self, std::uint32_t value
 void spawn_workers(device_pointer self, notify_reactor& reactor, const machine_actor& machine) {
   auto& s = self->state;
   auto interrupt = s.transport->interrupt();
-  for (std::uint16_t q = 0; q < s.spec.model->queue_count(); ++q) {
-    queue_worker_spec w;
-    w.model = s.spec.model;
-    w.queue = q;
-    w.irq = interrupt;
-    w.device = self->address();
-    if (s.spec.input_queue == q) w.input = s.spec.input;
-    w.blocking = s.spec.blocking;
-    auto worker = spawn_queue_worker(self->system(), std::move(w));
+  const std::uint16_t count = s.spec.model->queue_count();
+  // The model groups queues that share state under one worker (worker_of).
+  std::vector<std::uint16_t> group(count);
+  std::uint16_t workers = 0;
+  for (std::uint16_t q = 0; q < count; ++q) {
+    group[q] = s.spec.model->worker_of(q);
+    workers = std::max<std::uint16_t>(workers, group[q] + 1);
+  }
+  bool valid = true;
+  for (std::uint16_t w = 0; w < workers; ++w)
+    valid = valid && std::find(group.begin(), group.end(), w) != group.end();
+  if (!valid) {  // a bug in the model, not the guest's doing
+    caf::anon_send(machine, guest_stop{125, true, fmt::format("{}: its model numbers its queue workers with a gap",
+                                                              s.spec.name)});
+    return;
+  }
+  s.worker_of = group;
+
+  for (std::uint16_t w = 0; w < workers; ++w) {
+    queue_worker_spec spec;
+    spec.model = s.spec.model;
+    for (std::uint16_t q = 0; q < count; ++q)
+      if (group[q] == w) spec.queues.push_back(q);
+    spec.irq = interrupt;
+    spec.device = self->address();
+    if (s.spec.input_queue && *s.spec.input_queue < count && group[*s.spec.input_queue] == w) {
+      spec.input = s.spec.input;
+      spec.input_queue = *s.spec.input_queue;
+    }
+    spec.blocking = s.spec.blocking;
+    auto worker = spawn_queue_worker(self->system(), std::move(spec));
     self->link_to(worker);  // the workers end with their device
     s.workers.push_back(worker);
-    if (q < s.spec.notify_fds.size())
-      if (auto r = reactor.watch(std::move(s.spec.notify_fds[q]), worker, q); !r)
-        caf::anon_send(machine, guest_stop{125, true, fmt::format("{}: queue {}: {}", s.spec.name, q, r.error().message)});
   }
+  for (std::uint16_t q = 0; q < count && q < s.spec.notify_fds.size(); ++q)
+    if (auto r = reactor.watch(std::move(s.spec.notify_fds[q]), s.workers[group[q]], q); !r)
+      caf::anon_send(machine, guest_stop{125, true, fmt::format("{}: queue {}: {}", s.spec.name, q, r.error().message)});
   s.spec.notify_fds.clear();
 }
 
@@ -121,7 +147,7 @@ device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_d
   if (s.spec.restored) {
     // The transport's registers, the queues and their cursors as saved; a
     // live device's workers go on where they stopped.
-    if (auto r = devices::virtio::restore_virtio_device(*s.transport, *s.spec.model, *s.spec.restored); !r)
+    if (auto r = devices::virtio::device_part(*s.transport, *s.spec.model).restore(*s.spec.restored); !r)
       caf::anon_send(machine, guest_stop{125, true, fmt::format("{}: {}", s.spec.name, r.error().message)});
     else if (s.transport->active() && !(s.transport->status() & status_bit::needs_reset))
       resume_workers(self);
@@ -141,8 +167,8 @@ device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_d
     },
     [self](const console_input& x) {
       auto& s = self->state;
-      if (s.spec.input_queue && *s.spec.input_queue < s.workers.size())
-        self->send(s.workers[*s.spec.input_queue], x);
+      if (s.spec.input_queue && *s.spec.input_queue < s.worker_of.size())
+        self->send(s.workers[s.worker_of[*s.spec.input_queue]], x);
     },
     [self](const queue_notify& x) { notify_worker(self, x.queue); },
     [self](const queue_failed& x) {
@@ -169,8 +195,8 @@ device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_d
           return;
         }
         auto& s = self->state;
-        promise.deliver(saved_section{
-          s.spec.section, encode_state(devices::virtio::save_virtio_device(*s.transport, *s.spec.model))});
+        promise.deliver(
+          saved_section{s.spec.section, save_section(devices::virtio::device_part(*s.transport, *s.spec.model))});
       });
       return promise;
     },

@@ -4,7 +4,9 @@
 // (`saved_state`, whose fields a static visit() names, common/state_codec.hpp),
 // save() gives it and restore() takes it back, checking what came from the
 // file. save_section and restore_section turn that into a section's bytes
-// and back, naming the section in every error.
+// and back, naming the section in every error. A part whose state is read
+// from the hypervisor (a vCPU, the VM) may fail to save: its save() returns
+// a result.
 
 #include "common/result.hpp"
 #include "common/state_codec.hpp"
@@ -18,14 +20,21 @@ namespace smvm {
 
 template <class Part>
 concept persistent = requires(const Part& saving, Part& restoring, const typename Part::saved_state& state) {
-  { saving.save() } -> std::same_as<typename Part::saved_state>;
+  requires std::same_as<decltype(saving.save()), typename Part::saved_state> ||
+             std::same_as<decltype(saving.save()), result<typename Part::saved_state>>;
   { restoring.restore(state) } -> std::same_as<result<void>>;
 };
 
-/// The bytes of `part`'s section.
+/// The bytes of `part`'s section; a result where save() may fail.
 template <persistent Part>
-std::vector<std::uint8_t> save_section(const Part& part) {
-  return encode_state(part.save());
+auto save_section(const Part& part) {
+  if constexpr (std::same_as<decltype(part.save()), typename Part::saved_state>) {
+    return encode_state(part.save());
+  } else {
+    auto state = part.save();
+    if (!state) return result<std::vector<std::uint8_t>>(state.error());
+    return result<std::vector<std::uint8_t>>(encode_state(*state));
+  }
 }
 
 /// Puts `part` back as the section `name`'s bytes say.

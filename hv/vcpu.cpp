@@ -1,6 +1,6 @@
 #include "hv/vcpu.hpp"
 
-#include "common/state_codec.hpp"
+#include "common/persist.hpp"
 #include "hv/x86/vcpu_state.hpp"
 
 #include <fmt/format.h>
@@ -77,11 +77,15 @@ vcpu_exit vcpu::decode_exit() {
   }
 }
 
-result<std::vector<std::uint8_t>> vcpu::save_state() {
+static_assert(persistent<vcpu>);
+
+result<vcpu::saved_state> vcpu::save() const {
   static const std::vector<std::uint32_t> none;
-  auto state = x86::save_vcpu_state(*this, msrs_ ? *msrs_ : none);
-  if (!state) return state.error();
-  return encode_state(*state);
+  return x86::save_vcpu_state(*this, msrs_ ? *msrs_ : none);
 }
+
+result<void> vcpu::restore(const saved_state& state) { return x86::restore_vcpu_state(*this, state); }
+
+result<std::vector<std::uint8_t>> vcpu::save_state() { return save_section(*this); }
 
 }  // namespace smvm::hv

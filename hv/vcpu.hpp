@@ -15,6 +15,10 @@
 
 namespace smvm::hv {
 
+namespace x86 {
+struct vcpu_state;
+}
+
 class vcpu final : public vcpu_runner {
  public:
   static result<vcpu> create(const kvm& kvm, const vm& vm, unsigned id);
@@ -27,12 +31,18 @@ class vcpu final : public vcpu_runner {
   vcpu_exit run() override;
   void request_immediate_exit() override { volatile_run()->immediate_exit = 1; }
   void clear_immediate_exit() override { volatile_run()->immediate_exit = 0; }
-  /// The x86 state (hv/x86/vcpu_state.hpp) with the MSRs named by
-  /// save_msrs_from, encoded.
+  /// save(), encoded as the vCPU's snapshot section.
   result<std::vector<std::uint8_t>> save_state() override;
   unsigned id() const override { return id_; }
 
-  /// The MSRs save_state() reads (KVM_GET_MSR_INDEX_LIST, sorted).
+  /// Persisted as common/persist.hpp says: the x86 state
+  /// (hv/x86/vcpu_state.hpp) with the MSRs named by save_msrs_from, read
+  /// from a vCPU out of KVM_RUN, and put back into one that has not run.
+  using saved_state = x86::vcpu_state;
+  result<saved_state> save() const;
+  result<void> restore(const saved_state& state);
+
+  /// The MSRs save() reads (KVM_GET_MSR_INDEX_LIST, sorted).
   void save_msrs_from(std::shared_ptr<const std::vector<std::uint32_t>> indices) { msrs_ = std::move(indices); }
   int fd() const { return fd_.get(); }
 

@@ -1,6 +1,8 @@
 #include "hv/vm.hpp"
 
+#include "common/persist.hpp"
 #include "hv/x86/layout.hpp"
+#include "hv/x86/vm_state.hpp"
 
 namespace smvm::hv {
 
@@ -61,5 +63,11 @@ result<void> vm::add_irqfd(std::uint32_t line, int fd) const {
   if (auto r = kvm_ioctl(this->fd(), KVM_IRQFD, &request, "KVM_IRQFD"); !r) return r.error();
   return {};
 }
+
+static_assert(persistent<vm>);
+
+result<vm::saved_state> vm::save() const { return x86::save_vm_state(*this); }
+
+result<void> vm::restore(const saved_state& state) { return x86::restore_vm_state(*this, state); }
 
 }  // namespace smvm::hv

@@ -10,6 +10,10 @@
 
 namespace smvm::hv {
 
+namespace x86 {
+struct vm_state;
+}
+
 class vm {
  public:
   /// KVM_CREATE_VM plus the x86 platform every smvm guest gets: the TSS and
@@ -26,6 +30,13 @@ class vm {
   result<void> add_ioeventfd(std::uint64_t address, std::uint32_t length, std::uint64_t value, int fd) const;
   /// KVM_IRQFD: a write to `fd` pulses interrupt line `line` inside KVM.
   result<void> add_irqfd(std::uint32_t line, int fd) const;
+
+  /// Persisted as common/persist.hpp says: the in-kernel irqchips, PIT and
+  /// clock (hv/x86/vm_state.hpp), read while every vCPU is out of KVM_RUN
+  /// and put back before any vCPU runs.
+  using saved_state = x86::vm_state;
+  result<saved_state> save() const;
+  result<void> restore(const saved_state& state);
 
   int fd() const { return fd_.get(); }
 

@@ -96,7 +96,7 @@ std::optional<std::string> clone_conflict(const machine_record& record, const st
 
 result<std::vector<snapshot::section>> capture_vm(const machine_record& record, const hv::vm& vm,
                                                   const hv::guest_memory& memory, const std::string& state_path) {
-  auto state = hv::x86::save_vm_state(vm);
+  auto state = vm.save();
   if (!state) return state.error();
   const std::string memory_path = snapshot::memory_file_of(state_path);
   // A restored VM's RAM is a private mapping: its current bytes are in the

@@ -91,10 +91,10 @@ result<built_machine> restore_machine(const std::filesystem::path& snapshot_path
 
   // The irqchips first: a vCPU's LAPIC state goes into the in-kernel
   // irqchip the VM already holds.
-  if (auto r = hv::x86::restore_vm_state(*machine->parts.vm, *vm_state); !r)
+  if (auto r = machine->parts.vm->restore(*vm_state); !r)
     return make_error("{}: section vm: {}", where, r.error().message);
   auto added = add_vcpus(*machine, record->vcpus, [&](unsigned id, hv::vcpu& cpu) -> result<void> {
-    if (auto r = hv::x86::restore_vcpu_state(cpu, vcpu_states[id]); !r)
+    if (auto r = cpu.restore(vcpu_states[id]); !r)
       return make_error("{}: section vcpu.{}: {}", where, id, r.error().message);
     return {};
   });

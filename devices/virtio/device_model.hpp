@@ -35,12 +35,20 @@ class device_model {
   /// Serves what the driver made available on queue `index` since the last
   /// call. True when the driver wants an interrupt; an error when it broke
   /// the queue's rules (the transport then needs a reset). Callers make sure
-  /// this never runs at the same time as activate() or reset().
+  /// this never runs at the same time as activate() or reset(), and that
+  /// queues with the same worker_of() are never served at once.
   virtual result<bool> process_queue(std::uint16_t index) = 0;
   /// Queues (a bit each) that process_queue() found need serving though
   /// the driver did not notify them (the console's receive queue, once the
-  /// guest connects). Reading clears them; safe from any thread.
+  /// guest connects). Reading clears them; it is called right after
+  /// process_queue(), by the same worker.
   virtual std::uint32_t take_wakeups() { return 0; }
+  /// Which queue worker serves queue `index`. Queues whose serving shares
+  /// state (the console's receive and control queues) name the same worker,
+  /// so that state is owned by one actor and needs no lock; a device's
+  /// workers are numbered from 0 with no gap. By default each queue has a
+  /// worker of its own.
+  virtual std::uint16_t worker_of(std::uint16_t index) const { return index; }
 
   /// The device's queues in queue order, nullptr where a queue is not live,
   /// for a snapshot. Callers make sure no queue is being served.

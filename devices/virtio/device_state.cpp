@@ -2,7 +2,11 @@
 
 namespace smvm::devices::virtio {
 
-virtio_device_state save_virtio_device(const mmio_transport& transport, device_model& device) {
+static_assert(persistent<device_part>);
+
+virtio_device_state device_part::save() const {
+  auto& transport = transport_;
+  auto& device = model_;
   virtio_device_state s;
   s.transport = transport.save();
   for (queue* q : device.queues()) {
@@ -17,7 +21,9 @@ virtio_device_state save_virtio_device(const mmio_transport& transport, device_m
   return s;
 }
 
-result<void> restore_virtio_device(mmio_transport& transport, device_model& device, const virtio_device_state& s) {
+result<void> device_part::restore(const virtio_device_state& s) {
+  auto& transport = transport_;
+  auto& device = model_;
   const auto where = [&](result<void> r) {
     return with_context(std::move(r), fmt::format("restoring virtio device {}", device.device_id()));
   };

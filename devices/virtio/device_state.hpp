@@ -2,6 +2,7 @@
 // A virtio-mmio device in a snapshot: the transport's registers, where the
 // device stood in each live queue, and the device's own extra state.
 
+#include "common/persist.hpp"
 #include "devices/virtio/device_model.hpp"
 #include "devices/virtio/mmio_transport.hpp"
 
@@ -29,12 +30,23 @@ struct virtio_device_state {
   }
 };
 
-/// Saves a device whose queues nobody is serving (its workers are paused).
-virtio_device_state save_virtio_device(const mmio_transport& transport, device_model& device);
+/// A virtio-mmio device as one part of a snapshot (common/persist.hpp):
+/// its transport and model together.
+class device_part {
+ public:
+  using saved_state = virtio_device_state;
+  device_part(mmio_transport& transport, device_model& model) : transport_(transport), model_(model) {}
 
-/// Restores into a freshly built transport and device of the same kind: the
-/// registers, then activate() as at DRIVER_OK, then the cursors and the
-/// extra state. A state that does not fit the device is an error.
-result<void> restore_virtio_device(mmio_transport& transport, device_model& device, const virtio_device_state& state);
+  /// Saves a device whose queues nobody is serving (its workers are paused).
+  saved_state save() const;
+  /// Restores into a freshly built transport and device of the same kind:
+  /// the registers, then activate() as at DRIVER_OK, then the cursors and
+  /// the extra state. A state that does not fit the device is an error.
+  result<void> restore(const saved_state& state);
+
+ private:
+  mmio_transport& transport_;
+  device_model& model_;
+};
 
 }  // namespace smvm::devices::virtio

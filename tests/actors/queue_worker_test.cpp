@@ -83,8 +83,8 @@ struct fixture {
   queue_events device = stand_in_device(system, heard);
   queue_worker_actor worker;
 
-  explicit fixture(bool with_input = false) {
-    queue_worker_spec spec{model, 1, irq, caf::actor_cast<caf::actor_addr>(device), {}, false};
+  explicit fixture(bool with_input = false, std::vector<std::uint16_t> queues = {1}) {
+    queue_worker_spec spec{model, std::move(queues), irq, caf::actor_cast<caf::actor_addr>(device), {}, 1, false};
     if (with_input) spec.input = [m = model](std::span<const std::uint8_t> b) { return m->accept(b); };
     worker = spawn_queue_worker(system, std::move(spec));
     drain();
@@ -107,7 +107,7 @@ struct fixture {
   std::optional<bool> pause() {
     std::optional<bool> answer;
     system.spawn([&](caf::event_based_actor* self, int) {
-      self->request(worker, caf::infinite, pause_atom_v).then([&](bool b) { answer = b; });
+      self->request(worker, caf::infinite, quiesce_atom_v).then([&](bool b) { answer = b; });
     }, 0);
     drain();
     return answer;
@@ -122,7 +122,7 @@ TEST_CASE("queue worker: spawned paused, it serves nothing until resumed, then w
   fixture f;
   f.tell(queue_notify{1});
   CHECK(f.model->served.empty());
-  f.tell(resume_atom_v);
+  f.tell(serve_atom_v);
   CHECK(f.model->served == std::vector<std::uint16_t>{1});
   f.tell(queue_notify{1});
   CHECK(f.model->served.size() == 2);
@@ -131,7 +131,7 @@ TEST_CASE("queue worker: spawned paused, it serves nothing until resumed, then w
 TEST_CASE("queue worker: the interrupt is raised only when the model says the driver wants it") {
   fixture f;
   f.model->answers = {false, true};
-  f.tell(resume_atom_v);
+  f.tell(serve_atom_v);
   CHECK(f.pulses == 0);
   f.tell(queue_notify{1});
   CHECK(f.pulses == 1);
@@ -140,31 +140,31 @@ TEST_CASE("queue worker: the interrupt is raised only when the model says the dr
 
 TEST_CASE("queue worker: a paused worker answers true and serves no notify until resumed") {
   fixture f;
-  f.tell(resume_atom_v);
+  f.tell(serve_atom_v);
   REQUIRE(f.pause() == true);
   f.tell(queue_notify{1});
   CHECK(f.model->served.size() == 1);  // only resume's
-  f.tell(resume_atom_v);
+  f.tell(serve_atom_v);
   CHECK(f.model->served.size() == 2);
 }
 
 TEST_CASE("queue worker: a broken queue is reported to the device once, and served no more until resumed") {
   fixture f;
   f.model->answers = {smvm::make_error("descriptor 9 points outside guest memory")};
-  f.tell(resume_atom_v);
+  f.tell(serve_atom_v);
   REQUIRE(f.heard->failures == std::vector<std::string>{"descriptor 9 points outside guest memory"});
   f.tell(queue_notify{1});
   f.tell(queue_notify{1});
   CHECK(f.model->served.size() == 1);
   CHECK(f.heard->failures.size() == 1);
-  f.tell(resume_atom_v);  // the device reset it: it serves again
+  f.tell(serve_atom_v);  // the device reset it: it serves again
   CHECK(f.model->served.size() == 2);
 }
 
 TEST_CASE("queue worker: queues the model woke up are notified through the device") {
   fixture f;
   f.model->wakeups = (1u << 0) | (1u << 3);
-  f.tell(resume_atom_v);
+  f.tell(serve_atom_v);
   CHECK(f.heard->notified == std::vector<std::uint16_t>{0, 3});
 }
 
@@ -173,7 +173,7 @@ TEST_CASE("queue worker: host input the model cannot take yet waits in order, an
   f.model->room = 4;
   f.tell(bytes("hello, "));  // paused: held, not handed over
   CHECK(f.model->taken.empty());
-  f.tell(resume_atom_v);
+  f.tell(serve_atom_v);
   CHECK(f.model->taken == "hell");
   f.model->room = 100;
   f.tell(bytes("world"));
@@ -182,8 +182,18 @@ TEST_CASE("queue worker: host input the model cannot take yet waits in order, an
 
 TEST_CASE("queue worker: console input to a queue without an input path is ignored") {
   fixture f;
-  f.tell(resume_atom_v);
+  f.tell(serve_atom_v);
   f.tell(bytes("nobody reads this"));
   CHECK(f.model->served.size() == 1);
   CHECK(f.model->taken.empty());
+}
+
+TEST_CASE("queue worker: one worker serves each queue the model gave it, and only those") {
+  fixture f(false, {0, 2});
+  f.tell(serve_atom_v);  // serving again: each of its queues, in order
+  CHECK(f.model->served == std::vector<std::uint16_t>{0, 2});
+  f.tell(queue_notify{2});
+  f.tell(queue_notify{1});  // another worker's queue: not this one's to serve
+  f.tell(queue_notify{0});
+  CHECK(f.model->served == std::vector<std::uint16_t>{0, 2, 2, 0});
 }

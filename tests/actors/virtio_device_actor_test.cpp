@@ -26,6 +26,9 @@ struct slow_device final : device_model {
   std::atomic<int> served{0}, resets{0}, activations{0};
   std::atomic<bool> busy{false}, overlapped{false}, fail{false};
   std::atomic<int> work_ms{20};  // how long each request takes
+  std::atomic<int> in_flight{0}, most_in_flight{0};
+  bool one_worker = false;       // both queues under one worker (worker_of)
+  std::uint16_t worker_of(std::uint16_t index) const override { return one_worker ? 0 : index; }
   std::uint32_t device_id() const override { return 4; }
   std::uint64_t device_features() const override { return 0; }
   std::uint16_t queue_count() const override { return 2; }
@@ -41,10 +44,14 @@ struct slow_device final : device_model {
     ++resets;
   }
   result<bool> process_queue(std::uint16_t) override {
+    const int now = ++in_flight;
+    for (int most = most_in_flight; now > most && !most_in_flight.compare_exchange_weak(most, now);) {
+    }
     busy = true;
     std::this_thread::sleep_for(std::chrono::milliseconds(work_ms.load()));
     busy = false;
     ++served;
+    --in_flight;
     if (fail) return make_error("descriptor 9 is outside a table of 8");
     return true;
   }
@@ -57,7 +64,7 @@ struct fixture {
   std::shared_ptr<slow_device> model = std::make_shared<slow_device>();
   std::shared_ptr<notify_reactor> reactor = std::make_shared<notify_reactor>();
   std::atomic<int> raises{0};
-  int notify_fd = -1;
+  int notify_fd = -1, second_notify_fd = -1;
   irq_actor irq;
   machine_actor machine;
   device_actor device;
@@ -67,7 +74,8 @@ struct fixture {
     configure(c);
     return c;
   }
-  fixture() : system(configured(cfg)), self(system) {
+  explicit fixture(bool one_worker = false) : system(configured(cfg)), self(system) {
+    model->one_worker = one_worker;
     // Function actors take an unused int: CAF 0.17 binds a reference to a
     // null argument tuple when they take none (UBSan reports it).
     irq = system.spawn([this](irq_actor::pointer, int) -> irq_actor::behavior_type {
@@ -89,7 +97,7 @@ struct fixture {
     for (int q = 0; q < 2; ++q) {
       auto fd = hv::make_eventfd();
       REQUIRE(fd);
-      if (q == 0) notify_fd = fd->get();
+      (q == 0 ? notify_fd : second_notify_fd) = fd->get();
       spec.notify_fds.push_back(std::move(*fd));
     }
     device = spawn_virtio_device(system, std::move(spec), irq, reactor, machine);
@@ -142,6 +150,19 @@ TEST_CASE("virtio device actor: a notification on the eventfd is served and rais
     f.write(mmio_reg::interrupt_ack, f.read(mmio_reg::interrupt_status));
     return f.read(mmio_reg::interrupt_status) == 0;
   }));
+}
+
+TEST_CASE("virtio device actor: queues the model puts under one worker are never served at once") {
+  fixture f(true);
+  f.model->work_ms = 50;
+  f.bring_up();
+  const int before = f.model->served;
+  for (int i = 0; i < 3; ++i) {
+    hv::signal_eventfd(f.notify_fd);
+    hv::signal_eventfd(f.second_notify_fd);
+  }
+  REQUIRE(f.eventually([&] { return f.model->served >= before + 2; }));
+  CHECK(f.model->most_in_flight == 1);
 }
 
 TEST_CASE("virtio device actor: nothing is served before DRIVER_OK") {

@@ -53,12 +53,12 @@ TEST_CASE("a restored virtio device goes on from where its queue stood") {
   REQUIRE(before.model.process());
   REQUIRE(m.get<std::uint16_t>(0x3002) == 1);
 
-  const auto bytes = encode_state(save_virtio_device(before.transport, before.model));
+  const auto bytes = encode_state(device_part(before.transport, before.model).save());
   auto state = decode_state<virtio_device_state>(bytes, "section virtio.rng");
   REQUIRE(state);
 
   rng_device after(m);  // guest memory comes back with the snapshot
-  REQUIRE(restore_virtio_device(after.transport, after.model, *state));
+  REQUIRE(device_part(after.transport, after.model).restore(*state));
   CHECK(after.transport.active());
   test::offer_writable(m, 1, 0x5000, 16, 1);
   REQUIRE(after.model.process());
@@ -71,9 +71,9 @@ TEST_CASE("a restored virtio device goes on from where its queue stood") {
 TEST_CASE("a device that was never started restores as never started") {
   ram m;
   rng_device before(m);
-  auto state = save_virtio_device(before.transport, before.model);
+  auto state = device_part(before.transport, before.model).save();
   rng_device after(m);
-  REQUIRE(restore_virtio_device(after.transport, after.model, state));
+  REQUIRE(device_part(after.transport, after.model).restore(state));
   CHECK_FALSE(after.transport.active());
   CHECK(after.model.queues() == std::vector<queue*>{nullptr});
 }
@@ -82,26 +82,26 @@ TEST_CASE("a saved device state that does not fit the device is refused") {
   ram m;
   rng_device before(m);
   before.bring_up();
-  auto state = save_virtio_device(before.transport, before.model);
+  auto state = device_part(before.transport, before.model).save();
 
   auto not_live = state;
   not_live.queues[0].live = 0;
   rng_device a(m);
-  auto r = restore_virtio_device(a.transport, a.model, not_live);
+  auto r = device_part(a.transport, a.model).restore(not_live);
   REQUIRE_FALSE(r);
   CHECK_THAT(r.error().message, Catch::Contains("queue 0 was not live but is live after activation"));
 
   auto extra = state;
   extra.extra = {1, 2, 3};
   rng_device b(m);
-  r = restore_virtio_device(b.transport, b.model, extra);
+  r = device_part(b.transport, b.model).restore(extra);
   REQUIRE_FALSE(r);
   CHECK_THAT(r.error().message, Catch::Contains("3 bytes of state it does not keep"));
 
   auto outside = state;
   outside.transport.queues[0].used_ring = 0xfffff000;  // outside the 64 KiB of RAM
   rng_device c(m);
-  r = restore_virtio_device(c.transport, c.model, outside);
+  r = device_part(c.transport, c.model).restore(outside);
   REQUIRE_FALSE(r);
   CHECK_THAT(r.error().message, Catch::Contains("restoring virtio device 4"));
 }

@@ -30,7 +30,6 @@ result<void> device::activate(std::uint64_t features, const std::vector<queue_co
   }
   rx_ = std::move(*rx);
   tx_ = std::move(*tx);
-  std::lock_guard lock(control_mutex_);
   control_rx_ = std::move(control_rx);
   control_tx_ = std::move(control_tx);
   outgoing_.clear();
@@ -42,7 +41,6 @@ result<void> device::activate(std::uint64_t features, const std::vector<queue_co
 void device::reset() {
   rx_.reset();
   tx_.reset();
-  std::lock_guard lock(control_mutex_);
   control_rx_.reset();
   control_tx_.reset();
   outgoing_.clear();
@@ -116,7 +114,6 @@ void device::handle(const control& m) {
 }
 
 result<bool> device::process_control() {
-  std::lock_guard lock(control_mutex_);
   if (!control_tx_ || !control_rx_) return false;
   auto sent = control_tx_->serve_all([this](const chain& c) -> result<std::uint32_t> {
     control m;
@@ -167,7 +164,7 @@ std::vector<queue*> device::queues() {
 }
 
 std::vector<std::uint8_t> device::save_extra() const {
-  // No worker is serving a queue (the caller's promise): no lock needed.
+  // No worker is serving a queue (the caller's promise).
   const saved_extra state{connected_, {pending_.begin(), pending_.end()}, {outgoing_.begin(), outgoing_.end()}};
   return encode_state(state);
 }
@@ -180,7 +177,6 @@ result<void> device::restore_extra(std::span<const std::uint8_t> bytes) {
                       state->waiting.size(), input_capacity);
   connected_ = state->connected;
   pending_.assign(state->waiting.begin(), state->waiting.end());
-  std::lock_guard lock(control_mutex_);
   outgoing_.assign(state->outgoing.begin(), state->outgoing.end());
   return {};
 }

@@ -13,11 +13,10 @@
 #include "devices/virtio/device_model.hpp"
 
 #include <array>
-#include <atomic>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <optional>
+#include <utility>
 
 namespace smvm::devices::virtio::console {
 
@@ -70,7 +69,11 @@ class device final : public device_model {
   result<void> activate(std::uint64_t features, const std::vector<queue_config>& queues) override;
   void reset() override;
   result<bool> process_queue(std::uint16_t index) override;
-  std::uint32_t take_wakeups() override { return wakeups_.exchange(0); }
+  std::uint32_t take_wakeups() override { return std::exchange(wakeups_, 0); }
+  /// The transmit queue has a worker of its own (the guest's output, the
+  /// busy path); the receive queue and both control queues share the other,
+  /// since the control messages decide when input may go out.
+  std::uint16_t worker_of(std::uint16_t index) const override { return index == transmit_queue ? 1 : 0; }
   std::vector<queue*> queues() override;
   /// Connected or not, input waiting for the guest, control messages not sent.
   std::vector<std::uint8_t> save_extra() const override;
@@ -99,11 +102,9 @@ class device final : public device_model {
   std::array<std::uint8_t, 12> config_{};
   std::deque<std::uint8_t> pending_;
   std::optional<queue> rx_, tx_;
-  std::atomic<bool> connected_{false};
-  std::atomic<std::uint32_t> wakeups_{0};
-  // The two control queues are served by two workers; the answers to one go
-  // out on the other, so both go through this lock.
-  std::mutex control_mutex_;
+  // Owned by the worker of the receive and control queues (worker_of).
+  bool connected_ = false;
+  std::uint32_t wakeups_ = 0;
   std::optional<queue> control_rx_, control_tx_;
   std::deque<control> outgoing_;
 };
