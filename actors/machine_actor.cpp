@@ -158,13 +158,12 @@ void take_ready_snapshot(machine_pointer self) {
       });
 }
 
-std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
+/// The legacy devices on the port bus: the UART (ttyS0), the i8042 (its
+/// reset line), the status port (smvm-exit) and the snapshot port.
+void spawn_port_devices(machine_pointer self, io_routes& routes) {
   auto& s = self->state;
   auto& system = self->system();
   auto me = caf::actor_cast<machine_actor>(self);
-  s.irq = spawn_irq(system, s.parts.vm, std::move(s.parts.virtio.irqfds));
-  auto routes = std::make_shared<io_routes>();
-
   auto sink = s.parts.console;
   auto uart = std::make_unique<devices::serial>(
     [sink](std::span<const std::uint8_t> bytes) { sink->write(bytes); },
@@ -193,30 +192,46 @@ std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
   s.snapshot_taken->store(!s.parts.device_states.empty());
 
   // Fixed, non-overlapping windows: adding them cannot fail.
-  (void)routes->ports.add(devices::serial::com1_base, devices::serial::window_size, serial);
-  (void)routes->ports.add(devices::i8042::base, devices::i8042::window_size, keyboard);
-  (void)routes->ports.add(devices::status_port::port, devices::status_port::window_size, status);
-  (void)routes->ports.add(devices::snapshot_port::port, devices::snapshot_port::window_size, ready);
+  (void)routes.ports.add(devices::serial::com1_base, devices::serial::window_size, serial);
+  (void)routes.ports.add(devices::i8042::base, devices::i8042::window_size, keyboard);
+  (void)routes.ports.add(devices::status_port::port, devices::status_port::window_size, status);
+  (void)routes.ports.add(devices::snapshot_port::port, devices::snapshot_port::window_size, ready);
   s.devices = {serial, keyboard, status, ready};
+  s.console_device = serial;
+}
 
-  console_port console = serial;
+/// The virtio devices on the MMIO bus, as the builder wired them. One whose
+/// kind takes host console input (virtio-console) gets it instead of the UART.
+void spawn_virtio_devices(machine_pointer self, io_routes& routes) {
+  auto& s = self->state;
+  auto me = caf::actor_cast<machine_actor>(self);
   s.reactor = std::make_shared<notify_reactor>();
   for (auto& spec : s.parts.virtio.devices) {
     const std::uint64_t base = spec.base;
-    const bool is_console = spec.input_queue.has_value();
-    auto device = spawn_virtio_device(system, std::move(spec), s.irq, s.reactor, me);
+    const bool takes_input = spec.input_queue.has_value();
+    auto device = spawn_virtio_device(self->system(), std::move(spec), s.irq, s.reactor, me);
     // Windows were laid out one after another by the wiring: adding cannot fail.
-    (void)routes->mmio.add(base, devices::virtio::mmio_transport::window_size, device);
+    (void)routes.mmio.add(base, devices::virtio::mmio_transport::window_size, device);
     s.devices.push_back(device);
-    if (is_console) console = device;
+    if (takes_input) s.console_device = device;
   }
   s.parts.virtio.devices.clear();
+}
+
+/// Every device, the irq actor and the console's input pump; the buses the
+/// vCPUs will route their exits on.
+std::shared_ptr<io_routes> spawn_devices(machine_pointer self) {
+  auto& s = self->state;
+  auto me = caf::actor_cast<machine_actor>(self);
+  s.irq = spawn_irq(self->system(), s.parts.vm, std::move(s.parts.virtio.irqfds));
+  auto routes = std::make_shared<io_routes>();
+  spawn_port_devices(self, *routes);
+  spawn_virtio_devices(self, *routes);
   if (s.parts.channel)  // output nobody can take: stop the workload rather than run it for nothing
     s.parts.channel->on_failure(
       [me](const std::string& why) { caf::anon_send(me, guest_stop{smvm_failure_status, true, why}); });
-  s.console_device = console;
   if (s.options.console.input == config::console_input::stdin_stream)
-    s.input = std::make_unique<console_input_pump>(STDIN_FILENO, console, s.options.console.workload_streams,
+    s.input = std::make_unique<console_input_pump>(STDIN_FILENO, s.console_device, s.options.console.workload_streams,
                                                    s.parts.channel ? s.parts.channel->ready_fd() : -1);
   return routes;
 }

@@ -48,7 +48,7 @@ while IFS= read -r line; do
   grep -qx "$line" .config || { echo "build-kernel: $line did not take effect" >&2; missing=1; }
 done < "$fragment"
 ((missing == 0)) || exit 1
-echo "build-kernel: building bzImage with $(nproc) jobs (about 5-10 minutes on 2 cores)" >&2
+echo "build-kernel: building bzImage with $(nproc) jobs (about 15 minutes on 2 cores)" >&2
 make -s ARCH=x86_64 -j"$(nproc)" bzImage >&2
 cp arch/x86/boot/bzImage "$out/bzImage.tmp"
 cp .config "$out/config"
