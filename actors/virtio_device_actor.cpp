@@ -96,7 +96,8 @@ void spawn_workers(device_pointer self, notify_reactor& reactor, const machine_a
   auto interrupt = s.transport->interrupt();
   const std::uint16_t count = s.spec.model->queue_count();
   // The model groups queues that share state under one worker (worker_of).
-  std::vector<std::uint16_t> group(count);
+  auto& group = s.worker_of;
+  group.assign(count, 0);
   std::uint16_t workers = 0;
   for (std::uint16_t q = 0; q < count; ++q) {
     group[q] = s.spec.model->worker_of(q);
@@ -106,11 +107,11 @@ void spawn_workers(device_pointer self, notify_reactor& reactor, const machine_a
   for (std::uint16_t w = 0; w < workers; ++w)
     valid = valid && std::find(group.begin(), group.end(), w) != group.end();
   if (!valid) {  // a bug in the model, not the guest's doing
+    group.clear();
     caf::anon_send(machine, guest_stop{125, true, fmt::format("{}: its model numbers its queue workers with a gap",
                                                               s.spec.name)});
     return;
   }
-  s.worker_of = group;
 
   for (std::uint16_t w = 0; w < workers; ++w) {
     queue_worker_spec spec;

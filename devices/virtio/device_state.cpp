@@ -5,11 +5,9 @@ namespace smvm::devices::virtio {
 static_assert(persistent<device_part>);
 
 virtio_device_state device_part::save() const {
-  auto& transport = transport_;
-  auto& device = model_;
   virtio_device_state s;
-  s.transport = transport.save();
-  for (queue* q : device.queues()) {
+  s.transport = transport_.save();
+  for (queue* q : model_.queues()) {
     saved_queue saved;
     if (q) {
       const auto c = q->cursors();
@@ -17,20 +15,18 @@ virtio_device_state device_part::save() const {
     }
     s.queues.push_back(saved);
   }
-  s.extra = device.save_extra();
+  s.extra = model_.save_extra();
   return s;
 }
 
 result<void> device_part::restore(const virtio_device_state& s) {
-  auto& transport = transport_;
-  auto& device = model_;
   const auto where = [&](result<void> r) {
-    return with_context(std::move(r), fmt::format("restoring virtio device {}", device.device_id()));
+    return with_context(std::move(r), fmt::format("restoring virtio device {}", model_.device_id()));
   };
-  if (auto r = transport.restore(s.transport); !r) return r;
-  if (transport.active())
-    if (auto r = device.activate(transport.negotiated_features(), transport.live_queues()); !r) return where(r);
-  const auto queues = device.queues();
+  if (auto r = transport_.restore(s.transport); !r) return r;
+  if (transport_.active())
+    if (auto r = model_.activate(transport_.negotiated_features(), transport_.live_queues()); !r) return where(r);
+  const auto queues = model_.queues();
   if (s.queues.size() != queues.size())
     return where(make_error("{} queue slots saved, the device has {}", s.queues.size(), queues.size()));
   for (std::size_t i = 0; i < queues.size(); ++i) {
@@ -39,7 +35,7 @@ result<void> device_part::restore(const virtio_device_state& s) {
                               queues[i] ? "live" : "not live"));
     if (queues[i]) queues[i]->restore({s.queues[i].next_avail, s.queues[i].next_used, s.queues[i].signalled_used});
   }
-  return where(device.restore_extra(s.extra));
+  return where(model_.restore_extra(s.extra));
 }
 
 }  // namespace smvm::devices::virtio
