@@ -24,5 +24,8 @@ inline constexpr std::chrono::milliseconds vcpu_freeze = 2s;
 inline constexpr std::chrono::milliseconds device_freeze = 10s;
 /// A queue worker finishing its request before its device resets.
 inline constexpr std::chrono::milliseconds queue_pause = 30s;
+/// A lease collector answering after its deadline (it answers at the
+/// deadline; this covers a scheduler too busy to run it).
+inline constexpr std::chrono::milliseconds lease_collector_slack = 5s;
 
 }  // namespace smvm::actors::deadlines

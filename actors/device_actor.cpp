@@ -28,6 +28,7 @@ device_actor::behavior_type device_behavior(device_actor::stateful_pointer<devic
     },
     [](const queue_failed&) { /* no queues here */ },
     [](const queue_notify&) {},
+    [](queue_lease&) {},
     [](sync_atom) { return true; },
     // Register accesses come from vCPUs only, so with every vCPU frozen
     // nothing changes this device until thaw: its state can be taken now.

@@ -20,10 +20,16 @@
 //   queue_worker      irq_raise          irq             none (an irqfd pulse)
 //   queue_worker      queue_failed       device          none; the device sets
 //                                                        NEEDS_RESET
-//   device            quiesce_atom       queue_worker    bool, once no request is
-//                                                        in flight; it then takes
+//   device            queue_lease        queue_worker    none; the worker serves its
+//                                                        queues with the server lent
+//   device            quiesce_atom       lease collector queue_leases: the servers
+//                                                        back by its deadline
+//   lease collector   quiesce_atom       queue_worker    queue_lease: the server
+//                                                        handed back, once no request
+//                                                        is in flight; it then takes
 //                                                        no descriptors
-//   device            serve_atom         queue_worker    none; it serves the queue
+//   lease collector   queue_lease        device          none; a server handed back
+//                                                        after the deadline
 //   device, vcpu,     guest_stop         machine         none
 //   signal watcher
 //   machine           stop_atom          vcpu            none; the vcpu leaves
@@ -59,8 +65,13 @@
 #include <caf/all.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace smvm::devices::virtio {
+class queue_server;
+}
 
 namespace smvm::actors {
 
@@ -115,6 +126,21 @@ struct irq_raise {
 struct queue_failed {
   std::uint16_t queue = 0;
   std::string description;
+};
+
+/// A virtio device's queue server (devices/virtio/queue_server.hpp), lent
+/// to its worker `worker` or handed back by it. Whoever sent it keeps no
+/// copy: the server has one user at a time. Null: nothing lent (a worker
+/// that held nothing). It never leaves the process.
+struct queue_lease {
+  std::uint16_t worker = 0;
+  std::shared_ptr<devices::virtio::queue_server> server;
+};
+
+/// The servers a lease collector took back, in worker order (a worker that
+/// has not answered by the deadline is missing).
+struct queue_leases {
+  std::vector<queue_lease> leases;
 };
 
 /// One part's state in a snapshot: the section name ("vcpu.0", "serial")
@@ -174,6 +200,14 @@ typename Inspector::result_type inspect(Inspector& f, queue_failed& x) {
   return f(caf::meta::type_name("queue_failed"), x.queue, x.description);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_lease& x) {
+  return f(caf::meta::type_name("queue_lease"), x.worker);  // the server is not data
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, queue_leases& x) {
+  return f(caf::meta::type_name("queue_leases"), x.leases);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, snapshot_request& x) {
   return f(caf::meta::type_name("snapshot_request"), x.path, x.leave_frozen);
 }
@@ -199,6 +233,8 @@ CAF_ADD_TYPE_ID(smvm, (smvm::actors::guest_stop))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::queue_notify))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::irq_raise))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::queue_failed))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::queue_lease))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::queue_leases))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::saved_section))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::snapshot_request))
 CAF_ADD_ATOM(smvm, smvm::actors, run_atom, "run")
@@ -209,7 +245,6 @@ CAF_ADD_ATOM(smvm, smvm::actors, resume_atom, "resume")
 CAF_ADD_ATOM(smvm, smvm::actors, freeze_atom, "freeze")
 CAF_ADD_ATOM(smvm, smvm::actors, thaw_atom, "thaw")
 CAF_ADD_ATOM(smvm, smvm::actors, quiesce_atom, "quiesce")
-CAF_ADD_ATOM(smvm, smvm::actors, serve_atom, "serve")
 CAF_ADD_ATOM(smvm, smvm::actors, ready_atom, "ready")
 CAF_ADD_ATOM(smvm, smvm::actors, status_atom, "status")
 CAF_END_TYPE_ID_BLOCK(smvm)
@@ -227,8 +262,10 @@ using register_window = caf::typed_actor<caf::replies_to<pio_exit>::with<std::ui
 /// Host console bytes for the guest: what the console pump and the
 /// workload's signals go to.
 using console_port = caf::typed_actor<caf::reacts_to<console_input>>;
-/// What a virtio device's queue workers tell it.
-using queue_events = caf::typed_actor<caf::reacts_to<queue_failed>, caf::reacts_to<queue_notify>>;
+/// What a virtio device's queue workers tell it (a server handed back
+/// after its collector's deadline comes as a plain queue_lease).
+using queue_events =
+  caf::typed_actor<caf::reacts_to<queue_failed>, caf::reacts_to<queue_notify>, caf::reacts_to<queue_lease>>;
 /// Answers once every earlier message is handled: the machine's last wait
 /// before it exits.
 using syncable = caf::typed_actor<caf::replies_to<sync_atom>::with<bool>>;
@@ -244,11 +281,17 @@ using device_actor = register_window::extend_with<console_port, queue_events, sy
 /// snapshotter may send it.
 using vcpu_handle = freezable::extend<caf::reacts_to<stop_atom>>;
 
-/// The processing of one virtqueue.
+/// The serving of one virtio device's queues that share a server.
 using queue_worker_actor = caf::typed_actor<caf::reacts_to<queue_notify>,
                                             caf::reacts_to<console_input>,
-                                            caf::replies_to<quiesce_atom>::with<bool>,
-                                            caf::reacts_to<serve_atom>>;
+                                            caf::reacts_to<queue_lease>,
+                                            caf::replies_to<quiesce_atom>::with<queue_lease>>;
+
+/// Takes one device's queue servers back from its workers (quiesce) and
+/// answers with those back by its deadline; later ones go to the device.
+/// timeout_atom: its own deadline, sent to itself.
+using lease_collector_actor =
+  caf::typed_actor<caf::replies_to<quiesce_atom>::with<queue_leases>, caf::reacts_to<caf::timeout_atom>>;
 
 /// The quiesce-then-serialize protocol for one VM: replies with the path
 /// written, or an error naming the step and the part that failed.

@@ -1,40 +1,39 @@
 #pragma once
-// The queue_worker actor: serves virtqueues of one virtio device (one, or
-// those the model groups under one worker). It calls the device model's
-// process_queue() when the driver notifies, and raises the device's
-// interrupt when the driver wants one.
-//
-// The device actor owns activation and reset; it pauses every worker of the
-// device before either, so the model is never set up and served at once.
+// The queue_worker actor: serves the virtqueues of one virtio device that
+// share a queue server (one queue, or those the model groups under one
+// worker). The device lends it the server when the driver is running and
+// takes it back (quiesce) before a reset or a snapshot; only the holder
+// touches the server, so the device model needs no lock. The worker calls
+// the server when the driver notifies and raises the device's interrupt
+// when the driver wants one.
 
 #include "actors/messages.hpp"
-#include "devices/virtio/device_model.hpp"
 #include "devices/virtio/interrupt.hpp"
 
-#include <functional>
 #include <memory>
-#include <span>
-#include <string>
+#include <optional>
 #include <vector>
 
 namespace smvm::actors {
 
 struct queue_worker_spec {
-  std::shared_ptr<devices::virtio::device_model> model;
   /// The queues this worker serves (those the model's worker_of() gives it).
   std::vector<std::uint16_t> queues;
   std::shared_ptr<devices::virtio::interrupt> irq;
   /// Where queue_failed goes; weak, so worker and device hold no cycle.
   caf::actor_addr device;
-  /// Host input for queue `input_queue` (virtio-console's receiveq): hands
-  /// bytes to the model and says how many it took. Empty for other workers.
-  std::function<std::size_t(std::span<const std::uint8_t>)> input;
-  std::uint16_t input_queue = 0;
+  /// The queue host input (console_input) is for, when it is one of this
+  /// worker's: the input waits here until the server takes it.
+  std::optional<std::uint16_t> input_queue;
   /// Blocking backends (disk I/O) get a thread of their own.
   bool blocking = false;
+  /// What a lent server points into (guest memory), kept alive as long as
+  /// the worker, which may outlive its device by one message.
+  std::shared_ptr<const void> keep_alive;
 };
 
-/// Spawned paused: it serves nothing until the device resumes it.
+/// Spawned holding nothing: it serves nothing until the device lends it
+/// its server.
 queue_worker_actor spawn_queue_worker(caf::actor_system& system, queue_worker_spec spec);
 
 }  // namespace smvm::actors

@@ -1,6 +1,7 @@
 #include "actors/virtio_device_actor.hpp"
 
 #include "actors/deadlines.hpp"
+#include "actors/lease_collector.hpp"
 #include "actors/queue_worker.hpp"
 #include "devices/virtio/device_state.hpp"
 #include "devices/virtio/mmio_transport.hpp"
@@ -22,31 +23,29 @@ struct virtio_device_actor_state {
   std::unique_ptr<mmio_transport> transport;
   std::vector<queue_worker_actor> workers;
   std::vector<std::uint16_t> worker_of;  // per queue: its index in workers
-  bool workers_running = false;
   static inline const char* name = "virtio_device";
 };
 
 using device_pointer = device_actor::stateful_pointer<virtio_device_actor_state>;
 
-/// Pauses every worker, then runs `then(all_paused)` once each has
-/// answered or its deadline passed. The awaits hold back every other
-/// message meanwhile, so the guest sees nothing half done.
+/// Takes every lent queue server back from its worker, then runs
+/// `then(all_home)` once each worker has answered or the deadline passed.
+/// A worker answers once its request in flight is done, so all_home means
+/// nothing is being served. The await holds back every other message
+/// meanwhile, so the guest sees nothing half done.
 void pause_workers(device_pointer self, std::function<void(bool)> then) {
   auto& s = self->state;
-  if (!s.workers_running || s.workers.empty()) return then(true);
-  s.workers_running = false;
-  struct tally {
-    std::size_t left;
-    bool all_paused = true;
-  };
-  auto t = std::make_shared<tally>(tally{s.workers.size()});
-  auto done = [t, then = std::move(then)](bool paused) {
-    t->all_paused = t->all_paused && paused;
-    if (--t->left == 0) then(t->all_paused);
-  };
-  for (auto& w : s.workers)
-    self->request(w, s.spec.pause_deadline, quiesce_atom_v)
-      .await([done](bool) { done(true); }, [done](caf::error&) { done(false); });
+  if (s.spec.model->all_home()) return then(true);
+  auto collector = spawn_lease_collector(self->system(), s.workers, s.spec.pause_deadline, self->address());
+  // The collector answers by the deadline; this bound is only for a
+  // collector that could not.
+  self->request(collector, s.spec.pause_deadline + deadlines::lease_collector_slack, quiesce_atom_v)
+    .await(
+      [self, then](queue_leases& back) {
+        for (auto& lease : back.leases) self->state.spec.model->take_back(lease.worker, std::move(lease.server));
+        then(self->state.spec.model->all_home());
+      },
+      [self, then](caf::error&) { then(self->state.spec.model->all_home()); });
 }
 
 /// A worker still inside a request: the device's state is not whole, and
@@ -65,10 +64,16 @@ void notify_worker(device_pointer self, std::uint16_t q) {
   if (q < s.worker_of.size()) self->send(s.workers[s.worker_of[q]], queue_notify{q});
 }
 
+/// Lends each worker its server: the driver is running.
 void resume_workers(device_pointer self) {
   auto& s = self->state;
-  s.workers_running = true;
-  for (auto& w : s.workers) self->send(w, serve_atom_v);
+  for (std::uint16_t w = 0; w < s.workers.size(); ++w)
+    if (auto server = s.spec.model->lend(w)) self->send(s.workers[w], queue_lease{w, std::move(server)});
+}
+
+/// The driver is running and nothing broke: the workers serve.
+bool serving(const virtio_device_actor_state& s) {
+  return s.transport->active() && !(s.transport->status() & status_bit::needs_reset);
 }
 
 /// A Status write: a reset waits for the workers; DRIVER_OK starts them.
@@ -86,8 +91,7 @@ caf::result<std::uint64_t> write_status(device_pointer self, std::uint32_t value
   }
   const bool was_live = s.transport->active();
   s.transport->write(devices::virtio::mmio_reg::status, 4, value);
-  const bool live = s.transport->active() && !(s.transport->status() & status_bit::needs_reset);
-  if (!was_live && live) resume_workers(self);
+  if (!was_live && serving(s)) resume_workers(self);
   return std::uint64_t{0};
 }
 
@@ -103,28 +107,28 @@ void spawn_workers(device_pointer self, notify_reactor& reactor, const machine_a
     group[q] = s.spec.model->worker_of(q);
     workers = std::max<std::uint16_t>(workers, group[q] + 1);
   }
-  bool valid = true;
+  bool valid = workers == s.spec.model->server_count();
   for (std::uint16_t w = 0; w < workers; ++w)
     valid = valid && std::find(group.begin(), group.end(), w) != group.end();
   if (!valid) {  // a bug in the model, not the guest's doing
     group.clear();
-    caf::anon_send(machine, guest_stop{125, true, fmt::format("{}: its model numbers its queue workers with a gap",
-                                                              s.spec.name)});
+    caf::anon_send(machine, guest_stop{125, true,
+                                       fmt::format("{}: its model numbers {} queue workers with a gap or for {} "
+                                                   "queue servers",
+                                                   s.spec.name, workers, s.spec.model->server_count())});
     return;
   }
 
   for (std::uint16_t w = 0; w < workers; ++w) {
     queue_worker_spec spec;
-    spec.model = s.spec.model;
     for (std::uint16_t q = 0; q < count; ++q)
       if (group[q] == w) spec.queues.push_back(q);
     spec.irq = interrupt;
     spec.device = self->address();
-    if (s.spec.input_queue && *s.spec.input_queue < count && group[*s.spec.input_queue] == w) {
-      spec.input = s.spec.input;
+    if (s.spec.input_queue && *s.spec.input_queue < count && group[*s.spec.input_queue] == w)
       spec.input_queue = *s.spec.input_queue;
-    }
     spec.blocking = s.spec.blocking;
+    spec.keep_alive = s.spec.model;
     auto worker = spawn_queue_worker(self->system(), std::move(spec));
     self->link_to(worker);  // the workers end with their device
     s.workers.push_back(worker);
@@ -150,7 +154,7 @@ device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_d
     // live device's workers go on where they stopped.
     if (auto r = devices::virtio::device_part(*s.transport, *s.spec.model).restore(*s.spec.restored); !r)
       caf::anon_send(machine, guest_stop{125, true, fmt::format("{}: {}", s.spec.name, r.error().message)});
-    else if (s.transport->active() && !(s.transport->status() & status_bit::needs_reset))
+    else if (serving(s))
       resume_workers(self);
     s.spec.restored.reset();
   }
@@ -172,6 +176,9 @@ device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_d
         self->send(s.workers[s.worker_of[*s.spec.input_queue]], x);
     },
     [self](const queue_notify& x) { notify_worker(self, x.queue); },
+    // A worker that missed a pause's deadline has finished: its server is
+    // home again, and a reset can go ahead.
+    [self](queue_lease& x) { self->state.spec.model->take_back(x.worker, std::move(x.server)); },
     [self](const queue_failed& x) {
       auto& s = self->state;
       fmt::print(stderr, "smvm: {}: queue {}: {}; the device needs a reset\n", s.spec.name, x.queue, x.description);
@@ -203,8 +210,7 @@ device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_d
     },
     [self](thaw_atom) {
       auto& s = self->state;
-      if (!s.workers_running && s.transport->active() && !(s.transport->status() & status_bit::needs_reset))
-        resume_workers(self);
+      if (serving(s)) resume_workers(self);  // lends only what is home
     },
   };
 }

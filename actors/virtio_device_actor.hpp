@@ -5,10 +5,12 @@
 //
 // Register accesses arrive as mmio_exit. QueueNotify does not: KVM signals
 // the queue's ioeventfd and the notify reactor messages the worker. Before
-// a reset the actor pauses every worker and waits for each to say it is
-// idle, so the model is never reset under a request in flight. A worker
-// that does not pause in time leaves the device NEEDS_RESET, and a freeze
-// of it fails: neither goes on as if the worker had stopped.
+// While the driver runs, the model's queue servers are lent to the
+// workers; before a reset or a snapshot the actor takes each back
+// (quiesce), which a worker answers once its request in flight is done, so
+// the model is never reset or saved under a request. A worker that does
+// not answer in time leaves the device NEEDS_RESET, and a freeze of it
+// fails: neither goes on as if the worker had stopped.
 
 #include "actors/deadlines.hpp"
 #include "actors/messages.hpp"
@@ -34,9 +36,8 @@ struct virtio_device_spec {
   std::uint32_t irq_line = 0;      // bound to an irqfd the irq actor owns
   std::vector<unique_fd> notify_fds;  // one ioeventfd per queue, in order
   bool blocking = false;           // the backend blocks (disk I/O): workers get threads
-  /// Host input (console_input) goes to this queue's worker through `input`.
+  /// Host input (console_input) goes to this queue's worker and server.
   std::optional<std::uint16_t> input_queue;
-  std::function<std::size_t(std::span<const std::uint8_t>)> input;
   /// How long a worker may take to finish its request when paused; one that
   /// does not leaves the device NEEDS_RESET.
   std::chrono::milliseconds pause_deadline = deadlines::queue_pause;

@@ -68,7 +68,6 @@ result<virtio_wiring> wire_virtio_devices(const config::vm_config& config, const
                                                         [memory](virtio::device_model* m) { delete m; });
     spec.blocking = device.kind->blocking;
     spec.input_queue = made->input_queue;
-    spec.input = std::move(made->input);
     if (auto r = wire(out, std::move(spec), vm); !r) return r.error();
   }
   return out;

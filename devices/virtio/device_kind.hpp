@@ -68,10 +68,8 @@ struct device_context {
 /// A device made from its settings, with what its actor needs to know.
 struct made_device {
   std::unique_ptr<device_model> model;
-  /// Host console input goes to this queue through `input` (which returns
-  /// how many bytes the device took).
+  /// Host console input goes to this queue's server (queue_server::receive).
   std::optional<std::uint16_t> input_queue;
-  std::function<std::size_t(std::span<const std::uint8_t>)> input;
 };
 
 struct device_kind {

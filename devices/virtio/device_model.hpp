@@ -1,10 +1,13 @@
 #pragma once
-// What a virtio device (blk, rng, console...) offers its transport.
+// What a virtio device (blk, rng, console...) offers its transport, and the
+// queue servers it lends its queue workers.
 
 #include "common/result.hpp"
 #include "devices/virtio/queue.hpp"
+#include "devices/virtio/queue_server.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -16,6 +19,10 @@ inline constexpr std::uint64_t ring_event_idx = 1ull << 29;
 inline constexpr std::uint64_t version_1 = 1ull << 32;
 }  // namespace feature
 
+/// A device's control side (identity, features, configuration space,
+/// activation and reset) and its queue servers, one per worker. activate(),
+/// reset(), queues() and the saved state need every server home: the
+/// device actor takes them back from its workers first.
 class device_model {
  public:
   virtual ~device_model() = default;
@@ -32,26 +39,14 @@ class device_model {
   virtual result<void> activate(std::uint64_t features, const std::vector<queue_config>& queues) = 0;
   /// The driver wrote 0 to Status: forget everything activate() set up.
   virtual void reset() = 0;
-  /// Serves what the driver made available on queue `index` since the last
-  /// call. True when the driver wants an interrupt; an error when it broke
-  /// the queue's rules (the transport then needs a reset). Callers make sure
-  /// this never runs at the same time as activate() or reset(), and that
-  /// queues with the same worker_of() are never served at once.
-  virtual result<bool> process_queue(std::uint16_t index) = 0;
-  /// Queues (a bit each) that process_queue() found need serving though
-  /// the driver did not notify them (the console's receive queue, once the
-  /// guest connects). Reading clears them; it is called right after
-  /// process_queue(), by the same worker.
-  virtual std::uint32_t take_wakeups() { return 0; }
-  /// Which queue worker serves queue `index`. Queues whose serving shares
-  /// state (the console's receive and control queues) name the same worker,
-  /// so that state is owned by one actor and needs no lock; a device's
-  /// workers are numbered from 0 with no gap. By default each queue has a
-  /// worker of its own.
+  /// Which worker's server serves queue `index`. Queues whose serving
+  /// shares state (the console's receive and control queues) name the same
+  /// one, so that state has one owner; workers are numbered from 0 with no
+  /// gap, one per server. By default each queue has a worker of its own.
   virtual std::uint16_t worker_of(std::uint16_t index) const { return index; }
 
   /// The device's queues in queue order, nullptr where a queue is not live,
-  /// for a snapshot. Callers make sure no queue is being served.
+  /// for a snapshot.
   virtual std::vector<queue*> queues() = 0;
   /// State beyond the queues (the console's connection and waiting input),
   /// as a snapshot section's bytes; most devices have none.
@@ -62,6 +57,35 @@ class device_model {
     if (!bytes.empty()) return make_error("virtio device {}: {} bytes of state it does not keep", device_id(), bytes.size());
     return {};
   }
+
+  /// How many queue servers (and so workers) the device has.
+  std::uint16_t server_count() const { return static_cast<std::uint16_t>(servers_.size()); }
+  /// Lends worker `worker` its server; null when it is lent already or
+  /// there is no such worker.
+  std::shared_ptr<queue_server> lend(std::uint16_t worker);
+  /// Takes back a server lend() gave `worker` (its holder keeps no copy).
+  void take_back(std::uint16_t worker, std::shared_ptr<queue_server> server);
+  /// Every server is home: the model may be activated, reset or saved.
+  bool all_home() const;
+
+  /// Serves queue `index` with its server, which must be home: for a
+  /// caller that lends nothing (tests, tools). Like queue_server::serve().
+  result<bool> process_queue(std::uint16_t index);
+  /// The wakeups of every server at home (queue_server::take_wakeups()).
+  std::uint32_t take_wakeups();
+
+ protected:
+  /// A kind's constructor hands over its servers, worker 0 first.
+  void set_servers(std::vector<std::shared_ptr<queue_server>> servers) { servers_ = std::move(servers); }
+  /// Worker `worker`'s server while home, as the kind made it; null while
+  /// lent, so a model can never touch what a worker holds.
+  template <class Server>
+  Server* home(std::uint16_t worker) const {
+    return worker < servers_.size() ? static_cast<Server*>(servers_[worker].get()) : nullptr;
+  }
+
+ private:
+  std::vector<std::shared_ptr<queue_server>> servers_;
 };
 
 }  // namespace smvm::devices::virtio

@@ -1,8 +1,9 @@
-// The queue worker on CAF's deterministic scheduler, with a scripted model
-// and a stand-in device: what it serves when, what it tells the device, and
-// when it raises the interrupt.
+// The queue worker on CAF's deterministic scheduler, with a scripted queue
+// server and a stand-in device: what it serves when, what it tells the
+// device, when it raises the interrupt, and when it holds the server.
 
 #include "actors/queue_worker.hpp"
+#include "devices/virtio/queue_server.hpp"
 
 #include <caf/scheduler/test_coordinator.hpp>
 #include <catch2/catch.hpp>
@@ -17,23 +18,17 @@ namespace virtio = smvm::devices::virtio;
 
 namespace {
 
-/// A model whose process_queue() answers from a script (true: used buffers
-/// the driver wants to hear of; an error: a broken queue).
-class scripted_model final : public virtio::device_model {
+/// A server whose serve() answers from a script (true: used buffers the
+/// driver wants to hear of; an error: a broken queue).
+class scripted_server final : public virtio::queue_server {
  public:
   std::deque<result<bool>> answers;
   std::vector<std::uint16_t> served;  // the queue of each call
-  std::uint32_t wakeups = 0;
-  std::string taken;                  // input the model accepted
+  std::uint32_t wakeups = 0;          // given out once, on the next serve
+  std::string taken;                  // input the server accepted
   std::size_t room = 1 << 20;         // how much more input it accepts
 
-  std::uint32_t device_id() const override { return 4; }
-  std::uint64_t device_features() const override { return 0; }
-  std::uint16_t queue_count() const override { return 2; }
-  std::span<const std::uint8_t> config_space() const override { return {}; }
-  result<void> activate(std::uint64_t, const std::vector<virtio::queue_config>&) override { return {}; }
-  void reset() override {}
-  result<bool> process_queue(std::uint16_t index) override {
+  result<bool> serve(std::uint16_t index) override {
     served.push_back(index);
     if (answers.empty()) return false;
     auto answer = answers.front();
@@ -41,8 +36,7 @@ class scripted_model final : public virtio::device_model {
     return answer;
   }
   std::uint32_t take_wakeups() override { return std::exchange(wakeups, 0); }
-  std::vector<virtio::queue*> queues() override { return {nullptr, nullptr}; }
-  std::size_t accept(std::span<const std::uint8_t> bytes) {
+  std::size_t receive(std::span<const std::uint8_t> bytes) override {
     const std::size_t n = std::min(room, bytes.size());
     taken.append(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
     room -= n;
@@ -62,6 +56,7 @@ queue_events stand_in_device(caf::actor_system& system, std::shared_ptr<device_l
     return {
       [log](const queue_failed& f) { log->failures.push_back(f.description); },
       [log](const queue_notify& n) { log->notified.push_back(n.queue); },
+      [](queue_lease&) {},
     };
   }, 0);
 }
@@ -76,7 +71,7 @@ struct fixture {
   caf::actor_system_config cfg;
   caf::actor_system system{testing(cfg)};
   caf::scheduler::test_coordinator& sched = dynamic_cast<caf::scheduler::test_coordinator&>(system.scheduler());
-  std::shared_ptr<scripted_model> model = std::make_shared<scripted_model>();
+  std::shared_ptr<scripted_server> server = std::make_shared<scripted_server>();
   std::shared_ptr<device_log> heard = std::make_shared<device_log>();
   int pulses = 0;
   std::shared_ptr<virtio::interrupt> irq = std::make_shared<virtio::interrupt>([this] { ++pulses; });
@@ -84,8 +79,8 @@ struct fixture {
   queue_worker_actor worker;
 
   explicit fixture(bool with_input = false, std::vector<std::uint16_t> queues = {1}) {
-    queue_worker_spec spec{model, std::move(queues), irq, caf::actor_cast<caf::actor_addr>(device), {}, 1, false};
-    if (with_input) spec.input = [m = model](std::span<const std::uint8_t> b) { return m->accept(b); };
+    queue_worker_spec spec{std::move(queues), irq, caf::actor_cast<caf::actor_addr>(device), std::nullopt, false, {}};
+    if (with_input) spec.input_queue = 1;
     worker = spawn_queue_worker(system, std::move(spec));
     drain();
   }
@@ -103,11 +98,13 @@ struct fixture {
     caf::anon_send(worker, std::move(m));
     drain();
   }
-  /// Asks the worker to pause; its answer.
-  std::optional<bool> pause() {
-    std::optional<bool> answer;
+  /// Lends the worker the server, as its device does at DRIVER_OK.
+  void lend() { tell(queue_lease{0, server}); }
+  /// Takes the server back; what the worker handed back.
+  std::optional<queue_lease> quiesce() {
+    std::optional<queue_lease> answer;
     system.spawn([&](caf::event_based_actor* self, int) {
-      self->request(worker, caf::infinite, quiesce_atom_v).then([&](bool b) { answer = b; });
+      self->request(worker, caf::infinite, quiesce_atom_v).then([&](queue_lease& l) { answer = std::move(l); });
     }, 0);
     drain();
     return answer;
@@ -118,82 +115,95 @@ console_input bytes(const std::string& s) { return console_input{{s.begin(), s.e
 
 }  // namespace
 
-TEST_CASE("queue worker: spawned paused, it serves nothing until resumed, then what was notified meanwhile") {
+TEST_CASE("queue worker: holding nothing it serves nothing; lent its server, it serves what was notified meanwhile") {
   fixture f;
   f.tell(queue_notify{1});
-  CHECK(f.model->served.empty());
-  f.tell(serve_atom_v);
-  CHECK(f.model->served == std::vector<std::uint16_t>{1});
+  CHECK(f.server->served.empty());
+  f.lend();
+  CHECK(f.server->served == std::vector<std::uint16_t>{1});
   f.tell(queue_notify{1});
-  CHECK(f.model->served.size() == 2);
+  CHECK(f.server->served.size() == 2);
 }
 
-TEST_CASE("queue worker: the interrupt is raised only when the model says the driver wants it") {
+TEST_CASE("queue worker: the interrupt is raised only when the server says the driver wants it") {
   fixture f;
-  f.model->answers = {false, true};
-  f.tell(serve_atom_v);
+  f.server->answers = {false, true};
+  f.lend();
   CHECK(f.pulses == 0);
   f.tell(queue_notify{1});
   CHECK(f.pulses == 1);
   CHECK(f.irq->status() == virtio::interrupt_bit::used_buffer);
 }
 
-TEST_CASE("queue worker: a paused worker answers true and serves no notify until resumed") {
+TEST_CASE("queue worker: quiesce hands the server back and keeps no copy; nothing is served until it is lent again") {
   fixture f;
-  f.tell(serve_atom_v);
-  REQUIRE(f.pause() == true);
+  f.lend();
+  auto back = f.quiesce();
+  REQUIRE(back);
+  CHECK(back->server == f.server);
+  back.reset();
+  CHECK(f.server.use_count() == 1);  // only the test holds it now
   f.tell(queue_notify{1});
-  CHECK(f.model->served.size() == 1);  // only resume's
-  f.tell(serve_atom_v);
-  CHECK(f.model->served.size() == 2);
+  CHECK(f.server->served.size() == 1);  // only the lend's
+  f.lend();
+  CHECK(f.server->served.size() == 2);
 }
 
-TEST_CASE("queue worker: a broken queue is reported to the device once, and served no more until resumed") {
+TEST_CASE("queue worker: a worker that holds nothing answers quiesce with an empty lease") {
   fixture f;
-  f.model->answers = {smvm::make_error("descriptor 9 points outside guest memory")};
-  f.tell(serve_atom_v);
+  auto back = f.quiesce();
+  REQUIRE(back);
+  CHECK(back->server == nullptr);
+}
+
+TEST_CASE("queue worker: a broken queue is reported to the device once, and served no more until lent again") {
+  fixture f;
+  f.server->answers = {smvm::make_error("descriptor 9 points outside guest memory")};
+  f.lend();
   REQUIRE(f.heard->failures == std::vector<std::string>{"descriptor 9 points outside guest memory"});
   f.tell(queue_notify{1});
   f.tell(queue_notify{1});
-  CHECK(f.model->served.size() == 1);
+  CHECK(f.server->served.size() == 1);
   CHECK(f.heard->failures.size() == 1);
-  f.tell(serve_atom_v);  // the device reset it: it serves again
-  CHECK(f.model->served.size() == 2);
+  REQUIRE(f.quiesce());  // the device reset it: it serves again
+  f.lend();
+  CHECK(f.server->served.size() == 2);
 }
 
-TEST_CASE("queue worker: queues the model woke up are notified through the device") {
-  fixture f;
-  f.model->wakeups = (1u << 0) | (1u << 3);
-  f.tell(serve_atom_v);
-  CHECK(f.heard->notified == std::vector<std::uint16_t>{0, 3});
+TEST_CASE("queue worker: a woken queue of its own is served by the worker; another worker's goes through the device") {
+  fixture f(false, {0, 2});
+  f.server->wakeups = (1u << 2) | (1u << 3);
+  f.lend();  // serves 0 (which wakes 2 and 3), then 2, then the woken 2
+  CHECK(f.server->served == std::vector<std::uint16_t>{0, 2, 2});
+  CHECK(f.heard->notified == std::vector<std::uint16_t>{3});
 }
 
-TEST_CASE("queue worker: host input the model cannot take yet waits in order, and is not served while paused") {
+TEST_CASE("queue worker: host input the server cannot take yet waits in order, and is not handed over while it holds nothing") {
   fixture f(true);
-  f.model->room = 4;
-  f.tell(bytes("hello, "));  // paused: held, not handed over
-  CHECK(f.model->taken.empty());
-  f.tell(serve_atom_v);
-  CHECK(f.model->taken == "hell");
-  f.model->room = 100;
+  f.server->room = 4;
+  f.tell(bytes("hello, "));  // holding nothing: the input waits in the worker
+  CHECK(f.server->taken.empty());
+  f.lend();
+  CHECK(f.server->taken == "hell");
+  f.server->room = 100;
   f.tell(bytes("world"));
-  CHECK(f.model->taken == "hello, world");
+  CHECK(f.server->taken == "hello, world");
 }
 
-TEST_CASE("queue worker: console input to a queue without an input path is ignored") {
+TEST_CASE("queue worker: console input to a worker without the input queue is ignored") {
   fixture f;
-  f.tell(serve_atom_v);
+  f.lend();
   f.tell(bytes("nobody reads this"));
-  CHECK(f.model->served.size() == 1);
-  CHECK(f.model->taken.empty());
+  CHECK(f.server->served.size() == 1);
+  CHECK(f.server->taken.empty());
 }
 
 TEST_CASE("queue worker: one worker serves each queue the model gave it, and only those") {
   fixture f(false, {0, 2});
-  f.tell(serve_atom_v);  // serving again: each of its queues, in order
-  CHECK(f.model->served == std::vector<std::uint16_t>{0, 2});
+  f.lend();  // each of its queues, in order
+  CHECK(f.server->served == std::vector<std::uint16_t>{0, 2});
   f.tell(queue_notify{2});
   f.tell(queue_notify{1});  // another worker's queue: not this one's to serve
   f.tell(queue_notify{0});
-  CHECK(f.model->served == std::vector<std::uint16_t>{0, 2, 2, 0});
+  CHECK(f.server->served == std::vector<std::uint16_t>{0, 2, 2, 0});
 }

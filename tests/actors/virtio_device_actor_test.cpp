@@ -27,7 +27,31 @@ struct slow_device final : device_model {
   std::atomic<bool> busy{false}, overlapped{false}, fail{false};
   std::atomic<int> work_ms{20};  // how long each request takes
   std::atomic<int> in_flight{0}, most_in_flight{0};
-  bool one_worker = false;       // both queues under one worker (worker_of)
+  const bool one_worker;         // both queues under one worker (worker_of)
+
+  /// Serves by sleeping, and counts on its device.
+  struct server final : queue_server {
+    slow_device& d;
+    explicit server(slow_device& device) : d(device) {}
+    result<bool> serve(std::uint16_t) override {
+      const int now = ++d.in_flight;
+      for (int most = d.most_in_flight; now > most && !d.most_in_flight.compare_exchange_weak(most, now);) {
+      }
+      d.busy = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(d.work_ms.load()));
+      d.busy = false;
+      ++d.served;
+      --d.in_flight;
+      if (d.fail) return make_error("descriptor 9 is outside a table of 8");
+      return true;
+    }
+  };
+
+  explicit slow_device(bool one) : one_worker(one) {
+    std::vector<std::shared_ptr<queue_server>> servers{std::make_shared<server>(*this)};
+    if (!one_worker) servers.push_back(std::make_shared<server>(*this));
+    set_servers(std::move(servers));
+  }
   std::uint16_t worker_of(std::uint16_t index) const override { return one_worker ? 0 : index; }
   std::uint32_t device_id() const override { return 4; }
   std::uint64_t device_features() const override { return 0; }
@@ -35,25 +59,13 @@ struct slow_device final : device_model {
   std::span<const std::uint8_t> config_space() const override { return {}; }
   std::vector<queue*> queues() override { return {nullptr, nullptr}; }
   result<void> activate(std::uint64_t, const std::vector<queue_config>&) override {
-    if (busy) overlapped = true;
+    if (busy || !all_home()) overlapped = true;
     ++activations;
     return {};
   }
   void reset() override {
-    if (busy) overlapped = true;
+    if (busy || !all_home()) overlapped = true;
     ++resets;
-  }
-  result<bool> process_queue(std::uint16_t) override {
-    const int now = ++in_flight;
-    for (int most = most_in_flight; now > most && !most_in_flight.compare_exchange_weak(most, now);) {
-    }
-    busy = true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(work_ms.load()));
-    busy = false;
-    ++served;
-    --in_flight;
-    if (fail) return make_error("descriptor 9 is outside a table of 8");
-    return true;
   }
 };
 
@@ -61,7 +73,7 @@ struct fixture {
   caf::actor_system_config cfg;
   caf::actor_system system;
   caf::scoped_actor self;
-  std::shared_ptr<slow_device> model = std::make_shared<slow_device>();
+  std::shared_ptr<slow_device> model;
   std::shared_ptr<notify_reactor> reactor = std::make_shared<notify_reactor>();
   std::atomic<int> raises{0};
   int notify_fd = -1, second_notify_fd = -1;
@@ -74,8 +86,8 @@ struct fixture {
     configure(c);
     return c;
   }
-  explicit fixture(bool one_worker = false) : system(configured(cfg)), self(system) {
-    model->one_worker = one_worker;
+  explicit fixture(bool one_worker = false)
+      : system(configured(cfg)), self(system), model(std::make_shared<slow_device>(one_worker)) {
     // Function actors take an unused int: CAF 0.17 binds a reference to a
     // null argument tuple when they take none (UBSan reports it).
     irq = system.spawn([this](irq_actor::pointer, int) -> irq_actor::behavior_type {

@@ -31,7 +31,6 @@ struct fake_device final : device_model {
     return {};
   }
   void reset() override { ++resets; }
-  result<bool> process_queue(std::uint16_t) override { return false; }
 };
 
 struct fixture {

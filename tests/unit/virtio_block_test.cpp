@@ -73,7 +73,7 @@ TEST_CASE("virtio-blk: a read copies sectors into the guest's buffers") {
   disk_fixture f;
   auto b = f.open();
   f.offer(0, 0, 2, 1024);
-  auto r = b->process();
+  auto r = b->process_queue(0);
   REQUIRE(r);
   CHECK(f.status(0) == blk::status_byte::ok);
   CHECK(f.memory.get<std::uint8_t>(0x8000) == 2);
@@ -87,7 +87,7 @@ TEST_CASE("virtio-blk: a write lands in the image file, and a flush succeeds") {
   for (int i = 0; i < 512; ++i) f.memory.put<std::uint8_t>(0x8000 + i, 0xee);
   f.offer(0, 1, 7, 512);
   f.offer(1, 4, 0, 0);
-  REQUIRE(b->process());
+  REQUIRE(b->process_queue(0));
   CHECK(f.status(0) == blk::status_byte::ok);
   CHECK(f.status(1) == blk::status_byte::ok);
   std::ifstream in(f.image, std::ios::binary);
@@ -100,7 +100,7 @@ TEST_CASE("virtio-blk: a read-only disk refuses writes and says so in its featur
   auto b = f.open(true);
   CHECK((b->device_features() & blk::feature::read_only) != 0);
   f.offer(0, 1, 0, 512);
-  REQUIRE(b->process());
+  REQUIRE(b->process_queue(0));
   CHECK(f.status(0) == blk::status_byte::io_error);
   std::ifstream in(f.image, std::ios::binary);
   CHECK(in.get() == 0);
@@ -111,7 +111,7 @@ TEST_CASE("virtio-blk: reads past the end, and unknown requests, get an error st
   auto b = f.open();
   f.offer(0, 0, 7, 1024);
   f.offer(1, 42, 0, 512);
-  REQUIRE(b->process());
+  REQUIRE(b->process_queue(0));
   CHECK(f.status(0) == blk::status_byte::io_error);
   CHECK(f.status(1) == blk::status_byte::unsupported);
 }
@@ -120,7 +120,7 @@ TEST_CASE("virtio-blk: get-id gives the disk's serial") {
   disk_fixture f;
   auto b = f.open();
   f.offer(0, 8, 0, 20);
-  REQUIRE(b->process());
+  REQUIRE(b->process_queue(0));
   CHECK(f.status(0) == blk::status_byte::ok);
   CHECK(f.memory.get<std::uint8_t>(0x8000) == 's');
 }

@@ -40,7 +40,7 @@ TEST_CASE("virtio-console: the guest's transmit buffers become output") {
   std::string text = "hello hvc0\n";
   std::copy(text.begin(), text.end(), f.memory.ram.begin() + 0x5000);
   f.offer(1, 0, 0x5000, static_cast<std::uint32_t>(text.size()), false);
-  auto r = f.device.process_transmit();
+  auto r = f.device.process_queue(console::device::transmit_queue);
   REQUIRE(r);
   CHECK(*r);
   CHECK(f.output == text);
@@ -51,12 +51,12 @@ TEST_CASE("virtio-console: host input waits for receive buffers and fills them i
   console_fixture f;
   const std::string input = "typed before the guest was ready";
   CHECK(f.device.receive({reinterpret_cast<const std::uint8_t*>(input.data()), input.size()}) == input.size());
-  auto none = f.device.process_receive();
+  auto none = f.device.process_queue(console::device::receive_queue);
   REQUIRE(none);
   CHECK_FALSE(*none);  // no buffers yet: nothing lost, nothing used
   f.offer(0, 0, 0x6000, 16, true);
   f.offer(0, 1, 0x7000, 64, true);
-  REQUIRE(f.device.process_receive());
+  REQUIRE(f.device.process_queue(console::device::receive_queue));
   CHECK(std::string(f.memory.ram.begin() + 0x6000, f.memory.ram.begin() + 0x6010) == input.substr(0, 16));
   CHECK(std::string(f.memory.ram.begin() + 0x7000, f.memory.ram.begin() + 0x7000 + 16) == input.substr(16));
   CHECK(f.memory.get<std::uint32_t>(0x1800 + 8) == 16);
@@ -69,7 +69,7 @@ TEST_CASE("virtio-console: both queues must be set up, and a broken queue is an 
   CHECK_FALSE(device.activate(feature::version_1, {{8, 0x1000, 0x1400, 0x1800}}));
   console_fixture f;
   f.offer(1, 0, 0xfff0, 0x100, false);
-  CHECK_FALSE(f.device.process_transmit());
+  CHECK_FALSE(f.device.process_queue(console::device::transmit_queue));
 }
 
 namespace {
@@ -85,7 +85,7 @@ struct multiport_fixture : console_fixture {
     const std::uint64_t at = 0x9000 + 0x10 * next_tx;
     memory.put(at, console::control{0, event, value});
     offer(console::device::control_transmit_queue, next_tx++, at, 8, false);
-    auto r = device.process_control();
+    auto r = device.process_queue(console::device::control_transmit_queue);
     REQUIRE(r);
     return *r;
   }
@@ -112,7 +112,7 @@ TEST_CASE("virtio-console: with MULTIPORT, input waits until the guest opens the
   const std::string input = "early";
   f.device.receive({reinterpret_cast<const std::uint8_t*>(input.data()), input.size()});
   f.offer(console::device::receive_queue, 0, 0x6000, 64, true);
-  auto held = f.device.process_receive();
+  auto held = f.device.process_queue(console::device::receive_queue);
   REQUIRE(held);
   CHECK_FALSE(*held);  // Linux would drop it: the port is not hooked up yet
   CHECK(f.memory.get<std::uint16_t>(0x1800 + 2) == 0);
@@ -123,7 +123,7 @@ TEST_CASE("virtio-console: with MULTIPORT, input waits until the guest opens the
   CHECK(f.device.connected());
   CHECK(f.device.take_wakeups() == 1u << console::device::receive_queue);
   CHECK(f.device.take_wakeups() == 0);  // reading clears
-  REQUIRE(f.device.process_receive());
+  REQUIRE(f.device.process_queue(console::device::receive_queue));
   CHECK(std::string(f.memory.ram.begin() + 0x6000, f.memory.ram.begin() + 0x6005) == input);
 }
 
@@ -131,14 +131,14 @@ TEST_CASE("virtio-console: answers wait for control buffers; short control messa
   console_fixture f(feature::version_1 | console::feature::multiport);
   f.memory.put(0x9000, console::control{0, console::event::device_ready, 1});
   f.offer(console::device::control_transmit_queue, 0, 0x9000, 8, false);
-  auto r = f.device.process_control();
+  auto r = f.device.process_queue(console::device::control_transmit_queue);
   REQUIRE(r);  // DEVICE_ADD is queued: no buffer to put it in yet
   f.offer(console::device::control_receive_queue, 0, 0x8000, 8, true);
   REQUIRE(f.device.process_queue(console::device::control_receive_queue));
   CHECK(f.memory.get<console::control>(0x8000).event == console::event::device_add);
 
   f.offer(console::device::control_transmit_queue, 1, 0x9000, 4, false);
-  CHECK_FALSE(f.device.process_control());
+  CHECK_FALSE(f.device.process_queue(console::device::control_transmit_queue));
 }
 
 TEST_CASE("virtio-console: MULTIPORT needs the control queues") {

@@ -27,7 +27,7 @@ TEST_CASE("virtio-rng fills each writable buffer from the entropy source") {
   REQUIRE(device.activate(feature::version_1, {rings}));
   offer_writable(m, 0, 0x4000, 64, 0);
   offer_writable(m, 1, 0x5000, 16, 1);
-  auto r = device.process();
+  auto r = device.process_queue(0);
   REQUIRE(r);
   CHECK(*r);
   CHECK(m.get<std::uint8_t>(0x4000) == 0xa5);
@@ -43,7 +43,7 @@ TEST_CASE("virtio-rng with the host source gives bytes that are not all zero") {
   rng::device device(m);
   REQUIRE(device.activate(feature::version_1, {rings}));
   offer_writable(m, 0, 0x4000, 256, 0);
-  REQUIRE(device.process());
+  REQUIRE(device.process_queue(0));
   int nonzero = 0;
   for (int i = 0; i < 256; ++i) nonzero += m.get<std::uint8_t>(0x4000 + i) != 0;
   CHECK(nonzero > 200);
@@ -54,6 +54,6 @@ TEST_CASE("virtio-rng reports a broken queue instead of serving it") {
   rng::device device(m);
   REQUIRE(device.activate(feature::version_1, {rings}));
   offer_writable(m, 0, 0xfff0, 256, 0);  // past the end of guest memory
-  CHECK_FALSE(device.process());
+  CHECK_FALSE(device.process_queue(0));
   CHECK_FALSE(device.activate(feature::version_1, {queue_config{}}));
 }

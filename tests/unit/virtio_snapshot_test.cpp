@@ -50,7 +50,7 @@ TEST_CASE("a restored virtio device goes on from where its queue stood") {
   before.bring_up();
   REQUIRE(before.transport.active());
   test::offer_writable(m, 0, 0x4000, 16, 0);
-  REQUIRE(before.model.process());
+  REQUIRE(before.model.process_queue(0));
   REQUIRE(m.get<std::uint16_t>(0x3002) == 1);
 
   const auto bytes = encode_state(device_part(before.transport, before.model).save());
@@ -61,7 +61,7 @@ TEST_CASE("a restored virtio device goes on from where its queue stood") {
   REQUIRE(device_part(after.transport, after.model).restore(*state));
   CHECK(after.transport.active());
   test::offer_writable(m, 1, 0x5000, 16, 1);
-  REQUIRE(after.model.process());
+  REQUIRE(after.model.process_queue(0));
   // Request 0 was not served again: the used ring moved on by one.
   CHECK(m.get<std::uint16_t>(0x3002) == 2);
   CHECK(m.get<std::uint16_t>(0x3000 + 4 + 8) == 1);  // used[1].id

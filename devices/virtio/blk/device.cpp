@@ -59,17 +59,22 @@ result<std::unique_ptr<device>> device::open(const memory_view& memory, const st
     new device(memory, fd, static_cast<std::uint64_t>(st.st_size) / sector_size, read_only, serial));
 }
 
-device::device(const memory_view& memory, int fd, std::uint64_t capacity, bool read_only, std::string id)
-    : memory_(memory), fd_(fd), capacity_(capacity), read_only_(read_only) {
+device::device(const memory_view& memory, int fd, std::uint64_t capacity, bool read_only, const std::string& id)
+    : memory_(memory), capacity_(capacity), read_only_(read_only) {
   std::memcpy(config_.data(), &capacity_, sizeof capacity_);
   // seg_max: a request may have as many data buffers as a chain can hold
   // (less the header and the status); without it Linux sends one each.
   const std::uint32_t seg_max = max_queue_size - 2;
   std::memcpy(config_.data() + 12, &seg_max, sizeof seg_max);
+  set_servers({std::make_shared<request_server>(fd, capacity, read_only, id)});
+}
+
+request_server::request_server(int fd, std::uint64_t capacity, bool read_only, const std::string& id)
+    : fd_(fd), capacity_(capacity), read_only_(read_only) {
   std::memcpy(serial_.data(), id.data(), std::min(id.size(), serial_.size()));
 }
 
-device::~device() { ::close(fd_); }
+request_server::~request_server() { ::close(fd_); }
 
 std::uint64_t device::device_features() const {
   return virtio::feature::ring_event_idx | virtio::feature::ring_indirect_desc | feature::flush | feature::seg_max |
@@ -79,11 +84,18 @@ std::uint64_t device::device_features() const {
 result<void> device::activate(std::uint64_t features, const std::vector<queue_config>& queues) {
   auto q = queue::create_live(memory_, queues, 0, features & virtio::feature::ring_event_idx, "virtio-blk requests");
   if (!q) return q.error();
-  queue_ = std::move(*q);
+  home<request_server>(0)->requests = std::move(*q);
   return {};
 }
 
-std::uint8_t device::execute(const request& r, std::uint32_t& written) {
+void device::reset() { home<request_server>(0)->requests.reset(); }
+
+std::vector<queue*> device::queues() {
+  auto& requests = home<request_server>(0)->requests;
+  return {requests ? &*requests : nullptr};
+}
+
+std::uint8_t request_server::execute(const request& r, std::uint32_t& written) {
   const std::uint64_t offset = r.sector * sector_size;
   switch (r.op) {
     case operation::read:
@@ -108,9 +120,9 @@ std::uint8_t device::execute(const request& r, std::uint32_t& written) {
   return status_byte::unsupported;
 }
 
-result<bool> device::process() {
-  if (!queue_) return false;
-  return queue_->serve_all([this](const chain& c) -> result<std::uint32_t> {
+result<bool> request_server::serve(std::uint16_t) {
+  if (!requests) return false;
+  return requests->serve_all([this](const chain& c) -> result<std::uint32_t> {
     auto req = parse_request(c, capacity_, read_only_);
     std::uint32_t written = 0;
     if (req.status) {

@@ -7,9 +7,10 @@
 
 namespace smvm::devices::virtio::console {
 
-device::device(const memory_view& memory, output_fn output) : memory_(memory), output_(std::move(output)) {
+device::device(const memory_view& memory, output_fn output) : memory_(memory) {
   const std::uint32_t max_ports = 1;
   std::memcpy(config_.data() + 4, &max_ports, 4);
+  set_servers({std::make_shared<receive_server>(), std::make_shared<transmit_server>(std::move(output))});
 }
 
 result<void> device::activate(std::uint64_t features, const std::vector<queue_config>& queues) {
@@ -28,41 +29,75 @@ result<void> device::activate(std::uint64_t features, const std::vector<queue_co
     control_rx = std::move(*crx);
     control_tx = std::move(*ctx);
   }
-  rx_ = std::move(*rx);
-  tx_ = std::move(*tx);
+  home<receive_server>(0)->activate(std::move(*rx), std::move(control_rx), std::move(control_tx), multiport);
+  home<transmit_server>(1)->tx = std::move(*tx);
+  return {};
+}
+
+void device::reset() {
+  home<receive_server>(0)->reset();
+  home<transmit_server>(1)->tx.reset();
+}
+
+std::vector<queue*> device::queues() {
+  auto all = home<receive_server>(0)->queues();
+  auto& tx = home<transmit_server>(1)->tx;
+  all[transmit_queue] = tx ? &*tx : nullptr;
+  return all;
+}
+
+std::vector<std::uint8_t> device::save_extra() const { return encode_state(home<receive_server>(0)->save()); }
+
+result<void> device::restore_extra(std::span<const std::uint8_t> bytes) {
+  auto state = decode_state<saved_extra>(bytes, "virtio-console state");
+  if (!state) return state.error();
+  return home<receive_server>(0)->restore(*state);
+}
+
+result<bool> transmit_server::serve(std::uint16_t) {
+  if (!tx) return false;
+  return tx->serve_all([this](const chain& c) -> result<std::uint32_t> {
+    for (auto& b : c.buffers)
+      if (!b.device_writable && output_) output_(b.bytes);
+    return 0u;
+  });
+}
+
+void receive_server::activate(std::optional<queue> rx, std::optional<queue> control_rx,
+                              std::optional<queue> control_tx, bool multiport) {
+  rx_ = std::move(rx);
   control_rx_ = std::move(control_rx);
   control_tx_ = std::move(control_tx);
   outgoing_.clear();
   // Without control messages there is no handshake to wait for.
   connected_ = !multiport;
-  return {};
 }
 
-void device::reset() {
+void receive_server::reset() {
   rx_.reset();
-  tx_.reset();
   control_rx_.reset();
   control_tx_.reset();
   outgoing_.clear();
   connected_ = false;
 }
 
-result<bool> device::process_queue(std::uint16_t index) {
-  switch (index) {
-    case receive_queue: return process_receive();
-    case transmit_queue: return process_transmit();
-    default: return process_control();
-  }
+std::vector<queue*> receive_server::queues() {
+  auto slot = [](std::optional<queue>& q) { return q ? &*q : nullptr; };
+  return {slot(rx_), nullptr, slot(control_rx_), slot(control_tx_)};
 }
 
-std::size_t device::receive(std::span<const std::uint8_t> bytes) {
+result<bool> receive_server::serve(std::uint16_t index) {
+  return index == device::receive_queue ? process_receive() : process_control();
+}
+
+std::size_t receive_server::receive(std::span<const std::uint8_t> bytes) {
   std::size_t room = input_capacity - std::min(input_capacity, pending_.size());
   std::size_t n = std::min(room, bytes.size());
   pending_.insert(pending_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
   return n;
 }
 
-result<bool> device::process_receive() {
+result<bool> receive_server::process_receive() {
   if (!rx_ || !connected_) return false;
   bool used = false;
   while (!pending_.empty()) {
@@ -83,16 +118,7 @@ result<bool> device::process_receive() {
   return used && rx_->should_interrupt();
 }
 
-result<bool> device::process_transmit() {
-  if (!tx_) return false;
-  return tx_->serve_all([this](const chain& c) -> result<std::uint32_t> {
-    for (auto& b : c.buffers)
-      if (!b.device_writable && output_) output_(b.bytes);
-    return 0u;
-  });
-}
-
-void device::handle(const control& m) {
+void receive_server::handle(const control& m) {
   if (m.id != 0 && m.event != event::device_ready) return;  // there is only port 0
   switch (m.event) {
     case event::device_ready:
@@ -107,13 +133,13 @@ void device::handle(const control& m) {
       break;
     case event::port_open:
       connected_ = m.value == 1;
-      if (connected_) wakeups_ |= 1u << receive_queue;  // deliver what waited
+      if (connected_) wakeups_ |= 1u << device::receive_queue;  // deliver what waited
       break;
     default: break;  // resize, names, removal: nothing to do for one console
   }
 }
 
-result<bool> device::process_control() {
+result<bool> receive_server::process_control() {
   if (!control_tx_ || !control_rx_) return false;
   auto sent = control_tx_->serve_all([this](const chain& c) -> result<std::uint32_t> {
     control m;
@@ -136,7 +162,7 @@ result<bool> device::process_control() {
   return *sent || *answered;
 }
 
-result<bool> device::flush_control() {
+result<bool> receive_server::flush_control() {
   bool used = false;
   while (!outgoing_.empty()) {
     auto next = control_rx_->pop();
@@ -158,26 +184,17 @@ result<bool> device::flush_control() {
   return used && control_rx_->should_interrupt();
 }
 
-std::vector<queue*> device::queues() {
-  auto slot = [](std::optional<queue>& q) { return q ? &*q : nullptr; };
-  return {slot(rx_), slot(tx_), slot(control_rx_), slot(control_tx_)};
+saved_extra receive_server::save() const {
+  return {connected_, {pending_.begin(), pending_.end()}, {outgoing_.begin(), outgoing_.end()}};
 }
 
-std::vector<std::uint8_t> device::save_extra() const {
-  // No worker is serving a queue (the caller's promise).
-  const saved_extra state{connected_, {pending_.begin(), pending_.end()}, {outgoing_.begin(), outgoing_.end()}};
-  return encode_state(state);
-}
-
-result<void> device::restore_extra(std::span<const std::uint8_t> bytes) {
-  auto state = decode_state<saved_extra>(bytes, "virtio-console state");
-  if (!state) return state.error();
-  if (state->waiting.size() > input_capacity)
+result<void> receive_server::restore(const saved_extra& state) {
+  if (state.waiting.size() > input_capacity)
     return make_error("virtio-console state: {} bytes of waiting input, more than the {} it holds",
-                      state->waiting.size(), input_capacity);
-  connected_ = state->connected;
-  pending_.assign(state->waiting.begin(), state->waiting.end());
-  outgoing_.assign(state->outgoing.begin(), state->outgoing.end());
+                      state.waiting.size(), input_capacity);
+  connected_ = state.connected;
+  pending_.assign(state.waiting.begin(), state.waiting.end());
+  outgoing_.assign(state.outgoing.begin(), state.outgoing.end());
   return {};
 }
 

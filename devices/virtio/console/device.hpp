@@ -48,14 +48,69 @@ struct saved_extra {
   }
 };
 
+using output_fn = std::function<void(std::span<const std::uint8_t>)>;
+
+/// The receive queue and both control queues, with the connection and the
+/// input waiting for the guest: one worker holds them, since the control
+/// messages decide when input may go out.
+class receive_server final : public queue_server {
+ public:
+  /// Host input waiting beyond this is refused (receive() says how much fit).
+  static constexpr std::size_t input_capacity = 64 * 1024;
+
+  result<bool> serve(std::uint16_t index) override;
+  std::uint32_t take_wakeups() override { return std::exchange(wakeups_, 0); }
+  /// Queues host input for the guest; returns how many bytes fit. Input
+  /// waits until the guest's console is connected and offers buffers.
+  std::size_t receive(std::span<const std::uint8_t> bytes) override;
+
+  /// Sets up the queues; `multiport` says whether there is a handshake to
+  /// wait for (without one the guest takes input at once).
+  void activate(std::optional<queue> rx, std::optional<queue> control_rx, std::optional<queue> control_tx,
+                bool multiport);
+  /// Forgets the queues and the connection; waiting input stays.
+  void reset();
+  std::vector<queue*> queues();
+  saved_extra save() const;
+  result<void> restore(const saved_extra& state);
+  bool connected() const { return connected_; }
+
+ private:
+  /// Moves waiting input into the guest's receive buffers.
+  result<bool> process_receive();
+  /// Handles the guest's control messages and answers them.
+  result<bool> process_control();
+  /// Writes queued control messages into the guest's control buffers.
+  result<bool> flush_control();
+  void handle(const control& message);
+
+  std::deque<std::uint8_t> pending_;
+  std::optional<queue> rx_, control_rx_, control_tx_;
+  bool connected_ = false;
+  std::uint32_t wakeups_ = 0;
+  std::deque<control> outgoing_;
+};
+
+/// The transmit queue and where the guest's output goes: the busy path,
+/// with a worker of its own.
+class transmit_server final : public queue_server {
+ public:
+  explicit transmit_server(output_fn output) : output_(std::move(output)) {}
+  /// Passes the guest's output on.
+  result<bool> serve(std::uint16_t index) override;
+
+  std::optional<queue> tx;
+
+ private:
+  output_fn output_;
+};
+
 class device final : public device_model {
  public:
   static constexpr std::uint32_t id = 3;
   static constexpr std::uint16_t receive_queue = 0, transmit_queue = 1, control_receive_queue = 2,
                                  control_transmit_queue = 3;
-  /// Host input waiting beyond this is refused (receive() says how much fit).
-  static constexpr std::size_t input_capacity = 64 * 1024;
-  using output_fn = std::function<void(std::span<const std::uint8_t>)>;
+  static constexpr std::size_t input_capacity = receive_server::input_capacity;
 
   device(const memory_view& memory, output_fn output);
 
@@ -68,45 +123,21 @@ class device final : public device_model {
   std::span<const std::uint8_t> config_space() const override { return config_; }
   result<void> activate(std::uint64_t features, const std::vector<queue_config>& queues) override;
   void reset() override;
-  result<bool> process_queue(std::uint16_t index) override;
-  std::uint32_t take_wakeups() override { return std::exchange(wakeups_, 0); }
-  /// The transmit queue has a worker of its own (the guest's output, the
-  /// busy path); the receive queue and both control queues share the other,
-  /// since the control messages decide when input may go out.
+  /// Worker 0 holds the receive_server, worker 1 the transmit_server.
   std::uint16_t worker_of(std::uint16_t index) const override { return index == transmit_queue ? 1 : 0; }
   std::vector<queue*> queues() override;
   /// Connected or not, input waiting for the guest, control messages not sent.
   std::vector<std::uint8_t> save_extra() const override;
   result<void> restore_extra(std::span<const std::uint8_t> bytes) override;
 
-  /// Queues host input for the guest; returns how many bytes fit. Input
-  /// waits until the guest's console is connected and offers buffers.
-  /// Called only by the receive queue's server.
-  std::size_t receive(std::span<const std::uint8_t> bytes);
-  /// Moves waiting input into the guest's receive buffers.
-  result<bool> process_receive();
-  /// Passes the guest's output on.
-  result<bool> process_transmit();
-  /// Handles the guest's control messages and answers them.
-  result<bool> process_control();
-
-  bool connected() const { return connected_; }
+  /// Host input, while the receive server is home (tests; a running
+  /// device's input goes through its worker).
+  std::size_t receive(std::span<const std::uint8_t> bytes) { return home<receive_server>(0)->receive(bytes); }
+  bool connected() const { return home<receive_server>(0)->connected(); }
 
  private:
-  /// Writes queued control messages into the guest's control buffers.
-  result<bool> flush_control();
-  void handle(const control& message);
-
   const memory_view& memory_;
-  output_fn output_;
   std::array<std::uint8_t, 12> config_{};
-  std::deque<std::uint8_t> pending_;
-  std::optional<queue> rx_, tx_;
-  // Owned by the worker of the receive and control queues (worker_of).
-  bool connected_ = false;
-  std::uint32_t wakeups_ = 0;
-  std::optional<queue> control_rx_, control_tx_;
-  std::deque<control> outgoing_;
 };
 
 }  // namespace smvm::devices::virtio::console

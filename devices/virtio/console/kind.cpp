@@ -9,10 +9,7 @@ namespace smvm::devices::virtio::console {
 namespace {
 
 result<made_device> make(const device_context& context, const device_settings&) {
-  auto model = std::make_unique<device>(context.memory, context.console_output);
-  device* raw = model.get();
-  return made_device{std::move(model), device::receive_queue,
-                     [raw](std::span<const std::uint8_t> bytes) { return raw->receive(bytes); }};
+  return made_device{std::make_unique<device>(context.memory, context.console_output), device::receive_queue};
 }
 
 }  // namespace

@@ -17,16 +17,27 @@ result<void> device::host_entropy(std::span<std::uint8_t> out) {
   return {};
 }
 
+device::device(const memory_view& memory, entropy_fn entropy) : memory_(memory) {
+  set_servers({std::make_shared<request_server>(std::move(entropy))});
+}
+
 result<void> device::activate(std::uint64_t features, const std::vector<queue_config>& queues) {
   auto q = queue::create_live(memory_, queues, 0, features & virtio::feature::ring_event_idx, "virtio-rng requests");
   if (!q) return q.error();
-  queue_ = std::move(*q);
+  home<request_server>(0)->requests = std::move(*q);
   return {};
 }
 
-result<bool> device::process() {
-  if (!queue_) return false;
-  return queue_->serve_all([this](const chain& c) -> result<std::uint32_t> {
+void device::reset() { home<request_server>(0)->requests.reset(); }
+
+std::vector<queue*> device::queues() {
+  auto& requests = home<request_server>(0)->requests;
+  return {requests ? &*requests : nullptr};
+}
+
+result<bool> request_server::serve(std::uint16_t) {
+  if (!requests) return false;
+  return requests->serve_all([this](const chain& c) -> result<std::uint32_t> {
     std::uint32_t written = 0;
     for (auto& b : c.buffers) {
       if (!b.device_writable) continue;  // nothing for the device to read in a request

@@ -8,7 +8,7 @@ namespace smvm::devices::virtio::rng {
 namespace {
 
 result<made_device> make(const device_context& context, const device_settings&) {
-  return made_device{std::make_unique<device>(context.memory), std::nullopt, nullptr};
+  return made_device{std::make_unique<device>(context.memory), std::nullopt};
 }
 
 }  // namespace

@@ -1,0 +1,33 @@
+#pragma once
+// The queues one queue worker serves, with everything serving them needs
+// (the disk's file, the console's waiting input). Its device model makes it
+// and keeps it while the driver is not running; while it is, the model
+// lends it to one worker, which hands it back before the device resets or
+// saves. Whoever holds it is its only user, so nothing in it needs a lock.
+
+#include "common/result.hpp"
+
+#include <cstdint>
+#include <span>
+
+namespace smvm::devices::virtio {
+
+class queue_server {
+ public:
+  virtual ~queue_server() = default;
+  /// Serves what the driver made available on queue `index` (one of this
+  /// server's) since the last call. True when the driver wants an
+  /// interrupt; an error when it broke the queue's rules (the transport
+  /// then needs a reset).
+  virtual result<bool> serve(std::uint16_t index) = 0;
+  /// Queues (a bit each) that serve() found need serving though the driver
+  /// did not notify them (the console's receive queue, once the guest
+  /// connects). Reading clears them.
+  virtual std::uint32_t take_wakeups() { return 0; }
+  /// Host input for the guest (the console's receive queue): takes what
+  /// fits and says how much that was. Servers without an input path take
+  /// nothing.
+  virtual std::size_t receive(std::span<const std::uint8_t> /*bytes*/) { return 0; }
+};
+
+}  // namespace smvm::devices::virtio
