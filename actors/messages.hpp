@@ -14,6 +14,9 @@
 //   device            irq_line           irq             none (level: the UART)
 //   notify reactor,   queue_notify       queue_worker    none
 //   device
+//   notify reactor    backend_atom       queue_worker    none; its server's backend
+//                                                        (vsock's sockets) has work;
+//                                                        the worker re-arms the watch
 //   queue_worker      queue_notify       device          none; a sibling queue
 //                                                        needs serving: the device
 //                                                        passes it on
@@ -245,6 +248,7 @@ CAF_ADD_ATOM(smvm, smvm::actors, resume_atom, "resume")
 CAF_ADD_ATOM(smvm, smvm::actors, freeze_atom, "freeze")
 CAF_ADD_ATOM(smvm, smvm::actors, thaw_atom, "thaw")
 CAF_ADD_ATOM(smvm, smvm::actors, quiesce_atom, "quiesce")
+CAF_ADD_ATOM(smvm, smvm::actors, backend_atom, "backend")
 CAF_ADD_ATOM(smvm, smvm::actors, ready_atom, "ready")
 CAF_ADD_ATOM(smvm, smvm::actors, status_atom, "status")
 CAF_END_TYPE_ID_BLOCK(smvm)
@@ -285,7 +289,8 @@ using vcpu_handle = freezable::extend<caf::reacts_to<stop_atom>>;
 using queue_worker_actor = caf::typed_actor<caf::reacts_to<queue_notify>,
                                             caf::reacts_to<console_input>,
                                             caf::reacts_to<queue_lease>,
-                                            caf::replies_to<quiesce_atom>::with<queue_lease>>;
+                                            caf::replies_to<quiesce_atom>::with<queue_lease>,
+                                            caf::reacts_to<backend_atom>>;
 
 /// Takes one device's queue servers back from its workers (quiesce) and
 /// answers with those back by its deadline; later ones go to the device.

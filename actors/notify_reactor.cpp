@@ -28,6 +28,7 @@ void notify_reactor::stop() {
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(mutex_);
   targets_.clear();  // the workers' handles go with the thread
+  backends_.clear();
 }
 
 result<void> notify_reactor::watch(unique_fd fd, queue_worker_actor worker, std::uint16_t queue) {
@@ -45,6 +46,27 @@ result<void> notify_reactor::watch(unique_fd fd, queue_worker_actor worker, std:
   return {};
 }
 
+result<void> notify_reactor::watch_backend(int fd, queue_worker_actor worker) {
+  if (!thread_.joinable()) return make_error("the queue notification thread did not start");
+  std::lock_guard lock(mutex_);
+  backends_[fd] = std::move(worker);
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLONESHOT;
+  event.data.fd = fd;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
+    backends_.erase(fd);
+    return make_error("epoll_ctl: {}", std::strerror(errno));
+  }
+  return {};
+}
+
+void notify_reactor::rearm(int fd) {
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLONESHOT;
+  event.data.fd = fd;
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &event);
+}
+
 void notify_reactor::run() {
   epoll_event events[16];
   for (;;) {
@@ -56,8 +78,12 @@ void notify_reactor::run() {
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
       if (fd == wake_.get()) return;
-      if (hv::drain_eventfd(fd) == 0) continue;
       std::lock_guard lock(mutex_);
+      if (auto it = backends_.find(fd); it != backends_.end()) {
+        caf::anon_send(it->second, backend_atom_v);
+        continue;
+      }
+      if (hv::drain_eventfd(fd) == 0) continue;
       if (auto it = targets_.find(fd); it != targets_.end())
         caf::anon_send(it->second.worker, queue_notify{it->second.queue});
     }

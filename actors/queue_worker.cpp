@@ -16,6 +16,7 @@ struct worker_state {
   queue_worker_spec spec;
   queue_lease lease;     // the server, while the device lends it
   bool failed = false;   // the driver broke a queue's rules: serve no more until the next lease
+  bool backend_armed = true;  // the backend's watch will send backend_atom
   std::vector<std::uint8_t> input;  // host input the server has not taken yet
   static inline const char* name = "queue_worker";
 };
@@ -24,6 +25,20 @@ using worker_pointer = queue_worker_actor::stateful_pointer<worker_state>;
 
 bool serves(const worker_state& s, std::uint16_t q) {
   return std::find(s.spec.queues.begin(), s.spec.queues.end(), q) != s.spec.queues.end();
+}
+
+/// Watches the server's backend again, unless it waits for the guest.
+void rearm_backend(worker_state& s) {
+  if (!s.spec.rearm_backend || s.backend_armed || !s.lease.server || s.failed) return;
+  if (!s.lease.server->backend_wanted()) return;
+  s.backend_armed = true;
+  s.spec.rearm_backend();
+}
+
+void report_failure(worker_pointer self, std::uint16_t q, const smvm::error& e) {
+  auto& s = self->state;
+  s.failed = true;
+  if (auto device = caf::actor_cast<queue_events>(s.spec.device)) caf::anon_send(device, queue_failed{q, e.message});
 }
 
 /// Hands waiting input to the server; returns how much it took.
@@ -39,13 +54,7 @@ void serve(worker_pointer self, std::uint16_t q) {
   for (bool more = true; more && s.lease.server && !s.failed;) {
     const std::size_t fed = q == s.spec.input_queue ? feed_input(s) : 0;
     auto used = s.lease.server->serve(q);
-    if (!used) {
-      // The driver broke the queue's rules: stop serving until it resets.
-      s.failed = true;
-      if (auto device = caf::actor_cast<queue_events>(s.spec.device))
-        caf::anon_send(device, queue_failed{q, used.error().message});
-      return;
-    }
+    if (!used) return report_failure(self, q, used.error());  // serve no more until the driver resets
     if (*used) s.spec.irq->raise(devices::virtio::interrupt_bit::used_buffer);
     // Serving this queue can make another one ready (a console that has
     // just connected can take the input held for it): this worker's own
@@ -59,6 +68,16 @@ void serve(worker_pointer self, std::uint16_t q) {
     // The server's input buffer was full: serving may have made room.
     more = fed > 0 && !s.input.empty();
   }
+  rearm_backend(s);  // the guest may have offered the buffers the backend waited for
+}
+
+void serve_backend(worker_pointer self) {
+  auto& s = self->state;
+  if (!s.lease.server || s.failed) return;  // the next lease serves it
+  auto used = s.lease.server->serve_backend();
+  if (!used) return report_failure(self, s.spec.queues.front(), used.error());
+  if (*used) s.spec.irq->raise(devices::virtio::interrupt_bit::used_buffer);
+  rearm_backend(s);
 }
 
 queue_worker_actor::behavior_type worker_behavior(worker_pointer self, queue_worker_spec spec) {
@@ -79,6 +98,11 @@ queue_worker_actor::behavior_type worker_behavior(worker_pointer self, queue_wor
       s.lease = std::move(lease);
       s.failed = false;
       for (auto q : s.spec.queues) serve(self, q);  // whatever the driver queued while we held nothing
+      serve_backend(self);                            // and what the host side did meanwhile
+    },
+    [self](backend_atom) {
+      self->state.backend_armed = false;
+      serve_backend(self);
     },
     // Messages are handled one at a time, so no request is in flight here.
     [self](quiesce_atom) { return std::exchange(self->state.lease, queue_lease{}); },

@@ -10,6 +10,7 @@
 #include "actors/messages.hpp"
 #include "devices/virtio/interrupt.hpp"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -30,6 +31,10 @@ struct queue_worker_spec {
   /// What a lent server points into (guest memory), kept alive as long as
   /// the worker, which may outlive its device by one message.
   std::shared_ptr<const void> keep_alive;
+  /// For a server with a backend (queue_server::backend_fd()): watches it
+  /// again after a backend_atom. Empty for the others. The watch starts
+  /// armed.
+  std::function<void()> rearm_backend;
 };
 
 /// Spawned holding nothing: it serves nothing until the device lends it

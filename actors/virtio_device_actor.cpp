@@ -95,7 +95,7 @@ caf::result<std::uint64_t> write_status(device_pointer self, std::uint32_t value
   return std::uint64_t{0};
 }
 
-void spawn_workers(device_pointer self, notify_reactor& reactor, const machine_actor& machine) {
+void spawn_workers(device_pointer self, const std::shared_ptr<notify_reactor>& reactor, const machine_actor& machine) {
   auto& s = self->state;
   auto interrupt = s.transport->interrupt();
   const std::uint16_t count = s.spec.model->queue_count();
@@ -129,12 +129,17 @@ void spawn_workers(device_pointer self, notify_reactor& reactor, const machine_a
       spec.input_queue = *s.spec.input_queue;
     spec.blocking = s.spec.blocking;
     spec.keep_alive = s.spec.model;
+    const int backend = s.spec.model->backend_fd(w);
+    if (backend >= 0) spec.rearm_backend = [reactor, backend] { reactor->rearm(backend); };
     auto worker = spawn_queue_worker(self->system(), std::move(spec));
     self->link_to(worker);  // the workers end with their device
     s.workers.push_back(worker);
+    if (backend >= 0)
+      if (auto r = reactor->watch_backend(backend, worker); !r)
+        caf::anon_send(machine, guest_stop{125, true, fmt::format("{}: {}", s.spec.name, r.error().message)});
   }
   for (std::uint16_t q = 0; q < count && q < s.spec.notify_fds.size(); ++q)
-    if (auto r = reactor.watch(std::move(s.spec.notify_fds[q]), s.workers[group[q]], q); !r)
+    if (auto r = reactor->watch(std::move(s.spec.notify_fds[q]), s.workers[group[q]], q); !r)
       caf::anon_send(machine, guest_stop{125, true, fmt::format("{}: queue {}: {}", s.spec.name, q, r.error().message)});
   s.spec.notify_fds.clear();
 }
@@ -148,7 +153,7 @@ device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_d
   // A QueueNotify that traps (no ioeventfd matched it) takes the slow path.
   s.transport = std::make_unique<mmio_transport>(
     *s.spec.model, [self](std::uint16_t q) { notify_worker(self, q); }, interrupt);
-  spawn_workers(self, *reactor, machine);
+  spawn_workers(self, reactor, machine);
   if (s.spec.restored) {
     // The transport's registers, the queues and their cursors as saved; a
     // live device's workers go on where they stopped.

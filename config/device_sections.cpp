@@ -41,9 +41,18 @@ result<void> read_device(vm_config& config, const virtio::device_kind& kind, con
         values[std::string(key.str())] = node.as_integer()->get();
         break;
       case virtio::setting_type::text:
-      case virtio::setting_type::file: {
+      case virtio::setting_type::file:
+      case virtio::setting_type::socket: {
         if (!node.is_string()) return make_error("{}: {} must be a string, got {}", at(node), dotted, type_name(node));
         std::string text = node.as_string()->get();
+        if (spec->type == virtio::setting_type::socket) {
+          // Made when the VM starts: only its folder has to be there.
+          const auto path = std::filesystem::absolute(expand_path(text, base_dir));
+          std::error_code ec;
+          if (text.empty() || !std::filesystem::is_directory(path.parent_path(), ec))
+            return make_error("{}: {}: the folder of {} does not exist", at(node), dotted, path.string());
+          text = path.string();
+        }
         if (spec->type == virtio::setting_type::file) {
           const auto path = expand_path(text, base_dir);
           std::error_code ec;
@@ -59,7 +68,16 @@ result<void> read_device(vm_config& config, const virtio::device_kind& kind, con
   for (const auto& spec : kind.settings)
     if (!spec.required.empty() && !values.count(std::string(spec.key)))
       return make_error("{}: {} has no {} ({})", at(table), name, spec.key, spec.required);
-  return add_device(config, kind.name, virtio::device_settings(std::move(values)));
+  virtio::device_settings settings(std::move(values));
+  if (kind.validate)
+    if (auto r = kind.validate(settings); !r) {
+      // "cid: must be ..." names a key: point at its line.
+      for (auto& [key, node] : table)
+        if (r.error().message.rfind(std::string(key.str()) + ": ", 0) == 0)
+          return make_error("{}: {}.{}", at(node), name, r.error().message);
+      return make_error("{}: {}: {}", at(table), name, r.error().message);
+    }
+  return add_device(config, kind.name, std::move(settings));
 }
 
 }  // namespace

@@ -25,9 +25,10 @@ result<void> add_device(vm_config& config, std::string_view kind_name, virtio::d
   std::map<std::string, virtio::setting_value> values = settings.values();
   for (const auto& spec : kind->settings) {
     auto it = values.find(std::string(spec.key));
-    if (spec.type != virtio::setting_type::file || it == values.end()) continue;
-    if (auto* path = std::get_if<std::string>(&it->second); path && !path->empty() && path->front() == '/')
-      *path = std::filesystem::path(*path).lexically_normal().string();
+    const bool path = spec.type == virtio::setting_type::file || spec.type == virtio::setting_type::socket;
+    if (!path || it == values.end()) continue;
+    if (auto* text = std::get_if<std::string>(&it->second); text && !text->empty() && text->front() == '/')
+      *text = std::filesystem::path(*text).lexically_normal().string();
   }
   virtio::device_settings checked(std::move(values));
   if (auto r = virtio::check_settings(*kind, checked, name); !r) return r;

@@ -28,6 +28,7 @@ enum class setting_type : std::uint8_t {
   integer,  // a TOML integer
   text,     // a string
   file,     // a string naming an existing file, relative to vm.toml's folder
+  socket,   // a string naming a Unix socket smvm makes, relative to vm.toml's folder
 };
 
 struct setting_spec {
@@ -41,7 +42,8 @@ struct setting_spec {
 using setting_value = std::variant<bool, std::int64_t, std::string>;
 
 /// One device's settings, checked against its kind's specs: a required one
-/// is there and every value has its spec's type (files are absolute).
+/// is there and every value has its spec's type (files and sockets are
+/// absolute).
 class device_settings {
  public:
   device_settings() = default;
@@ -88,6 +90,10 @@ struct device_kind {
   /// ("path: cannot open ..."), so the caller can name the device and the
   /// line of vm.toml that set it.
   result<made_device> (*make)(const device_context& context, const device_settings& settings);
+  /// Checks what the settings' types cannot say (a number's range), before
+  /// any VM is made; an error starts with the setting's key, as make's do.
+  /// Null: nothing more to check.
+  result<void> (*validate)(const device_settings& settings) = nullptr;
   /// Why clones of one snapshot cannot share this device ("the disk X is
   /// writable, and ..."), or nothing when they can. Null: they always can.
   std::optional<std::string> (*clone_conflict)(const device_settings& settings) = nullptr;

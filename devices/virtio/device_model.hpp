@@ -67,6 +67,10 @@ class device_model {
   void take_back(std::uint16_t worker, std::shared_ptr<queue_server> server);
   /// Every server is home: the model may be activated, reset or saved.
   bool all_home() const;
+  /// Worker `worker`'s server's backend_fd() (while home), or -1.
+  int backend_fd(std::uint16_t worker) const {
+    return worker < servers_.size() && servers_[worker] ? servers_[worker]->backend_fd() : -1;
+  }
 
   /// Serves queue `index` with its server, which must be home: for a
   /// caller that lends nothing (tests, tools). Like queue_server::serve().

@@ -30,6 +30,7 @@ const char* type_name(setting_type type) {
     case setting_type::integer: return "an integer";
     case setting_type::text: return "a string";
     case setting_type::file: return "an absolute file path";
+    case setting_type::socket: return "an absolute socket path";
   }
   return "?";
 }
@@ -39,7 +40,8 @@ bool holds(const setting_value& value, setting_type type) {
     case setting_type::flag: return std::holds_alternative<bool>(value);
     case setting_type::integer: return std::holds_alternative<std::int64_t>(value);
     case setting_type::text: return std::holds_alternative<std::string>(value);
-    case setting_type::file: {
+    case setting_type::file:
+    case setting_type::socket: {
       const std::string* path = std::get_if<std::string>(&value);
       return path && !path->empty() && path->front() == '/';
     }

@@ -28,6 +28,18 @@ class queue_server {
   /// fits and says how much that was. Servers without an input path take
   /// nothing.
   virtual std::size_t receive(std::span<const std::uint8_t> /*bytes*/) { return 0; }
+
+  /// A descriptor that becomes readable when the server has work on the
+  /// host side (vsock's sockets), or -1 for none. Fixed for the server's
+  /// life, and owned by it.
+  virtual int backend_fd() const { return -1; }
+  /// Does that host-side work and serves what it made ready for the guest;
+  /// like serve().
+  virtual result<bool> serve_backend() { return false; }
+  /// Whether backend_fd() should be watched again now: false while the
+  /// guest offers no buffers for what the backend has (the watch would
+  /// only spin); a notify of the guest's then brings it back.
+  virtual bool backend_wanted() const { return true; }
 };
 
 }  // namespace smvm::devices::virtio

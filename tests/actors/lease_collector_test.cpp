@@ -41,6 +41,7 @@ queue_worker_actor stand_in_worker(caf::actor_system& system, std::shared_ptr<vi
         *held = self->make_response_promise<queue_lease>();
         return **held;
       },
+      [](backend_atom) {},
     };
   }, 0);
 }

@@ -79,7 +79,7 @@ struct fixture {
   queue_worker_actor worker;
 
   explicit fixture(bool with_input = false, std::vector<std::uint16_t> queues = {1}) {
-    queue_worker_spec spec{std::move(queues), irq, caf::actor_cast<caf::actor_addr>(device), std::nullopt, false, {}};
+    queue_worker_spec spec{std::move(queues), irq, caf::actor_cast<caf::actor_addr>(device), std::nullopt, false, {}, {}};
     if (with_input) spec.input_queue = 1;
     worker = spawn_queue_worker(system, std::move(spec));
     drain();

@@ -54,6 +54,21 @@ run "$smvm" --config "$work/vm.toml"
 check "a missing disk image is named with its line" \
   '[[ $rc == 125 && $err == *"vm.toml:4: disk[0].path: $work/no-such-disk.img does not exist"* ]]'
 
+toml '[boot]' 'kernel = "bzImage"' '[vsock]' 'cid = 2' 'uds_path = "v.sock"'
+run "$smvm" --config "$work/vm.toml"
+check "a vsock CID the host owns is refused with its line" \
+  '[[ $rc == 125 && $err == *"vm.toml:4: vsock.cid: must be 3 to 4294967294, got 2"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[vsock]' 'cid = 3' 'uds_path = "no/such/folder/v.sock"'
+run "$smvm" --config "$work/vm.toml"
+check "a vsock socket in a missing folder is named" \
+  '[[ $rc == 125 && $err == *"vm.toml:5: vsock.uds_path: the folder of $work/no/such/folder/v.sock does not exist"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[vsock]' 'uds_path = "v.sock"'
+run "$smvm" --config "$work/vm.toml"
+check "vsock without a cid says what it is" \
+  '[[ $rc == 125 && $err == *"vsock has no cid (the guest'"'"'s context ID, 3 or more)"* ]]'
+
 toml '[boot]' 'kernel = "bzImage"' '[disk]' 'path = "disk.img"'
 run "$smvm" --config "$work/vm.toml"
 check "[disk] instead of [[disk]] says how to write it" '[[ $rc == 125 && $err == *"write each disk as a [[disk]] section"* ]]'
