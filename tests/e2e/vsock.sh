@@ -5,19 +5,16 @@
 # at once and checksums compared across (guest/vsock-peer.c in the guest,
 # tests/e2e/vsock_host.cpp on the host), a CONNECT to a guest port nobody
 # listens on (EOF, no OK) and a guest connect to a host port nobody listens
-# on (the connect fails). Cost: two VM boots and BYTES each way twice (not
-# yet timed: written before the device ran), each boot bounded by
-# TEST_TIMEOUT (240 s) plus 70 s. BYTES is SMVM_VSOCK_BYTES: by default
-# 52428800 (50 MiB) where KVM is real, and 4 MiB under tools/kvm-run's nested
-# KVM, where sustained virtio traffic resets guests and long cases stall the
-# whole run (README, "KVM without /dev/kvm"; output.sh's volumes are small
-# for the same reason). Run through tools/kvm-run, like boot.sh.
+# on (the connect fails). Cost: about 30 s nested (two VM boots and 50 MiB
+# each way twice),
+# each boot bounded by TEST_TIMEOUT (240 s) plus 70 s; SMVM_VSOCK_BYTES
+# sets the size. Run through tools/kvm-run, like boot.sh.
 #   [SMVM_VSOCK_BYTES=N] tests/e2e/vsock.sh BUILD_DIR
 set -euo pipefail
 source "$(dirname "$0")/env.sh" "$1"
 host_peer=$build/smvm-test-vsock-host
 limit=${TEST_TIMEOUT:-240}
-if [[ -n ${SMVM_KVM_NESTED-} ]]; then bytes=${SMVM_VSOCK_BYTES:-4194304}; else bytes=${SMVM_VSOCK_BYTES:-52428800}; fi
+bytes=${SMVM_VSOCK_BYTES:-52428800}
 # Not 1: the last steps' one-byte exchanges must not pass for the big ones.
 [[ $bytes =~ ^[0-9]+$ && $bytes -ge 1024 ]] || { echo "vsock.sh: SMVM_VSOCK_BYTES must be a number of at least 1024" >&2; exit 1; }
 
