@@ -1,7 +1,8 @@
-// libFuzzer target: a guest's virtio-vsock queues. Guest RAM and the queue
-// sizes come from the fuzzer; the device reads every packet on the
-// transmit queue (headers, payload lengths, ops for connections that exist
-// or not) and writes what it owes into the receive queue. A host listener
+// libFuzzer target: the packets a guest puts on virtio-vsock's transmit
+// queue (virtqueue_fuzz covers the rings themselves). The fuzzer's bytes
+// are the packets, each one chain of two buffers split where it says; the
+// device reads every header and payload, runs the connections they make or
+// name, and writes what it owes into the receive queue's buffers. A host listener
 // at <uds_path>_5 takes guest connections to port 5 and drops them, so
 // connections are made and broken too. Nothing may crash, touch memory
 // outside guest RAM (ASan watches the 64 KiB buffer) or grow without bound.
@@ -49,33 +50,92 @@ struct host_side {
     ::bind(listener, reinterpret_cast<const sockaddr*>(&a), sizeof a);
     ::listen(listener, 256);
   }
+  ~host_side() {
+    ::close(listener);
+    ::unlink((uds + "_5").c_str());
+    ::rmdir(dir.c_str());
+  }
   /// Takes the guest's connections and drops them.
   void drop_accepted() const {
     for (int fd; (fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC)) >= 0;) ::close(fd);
   }
 };
 
+constexpr std::size_t ram_size = 256 * 1024;
+constexpr std::uint16_t queue_size = 64;
+constexpr std::uint64_t rx_desc = 0x0000, tx_desc = 0x1000, event_desc = 0x2000;
+constexpr std::uint64_t rx_buffers = 0x4000;                          // 16 x 4 KiB
+constexpr std::uint64_t tx_buffers = 0x14000, tx_buffers_end = ram_size;
+
+struct piece {
+  std::uint64_t address;
+  std::uint32_t length;
+  bool writable;
+};
+
+/// A split virtqueue's rings in guest RAM, filled the way a driver does.
+struct ring {
+  std::vector<std::uint8_t>& ram;
+  std::uint64_t desc;
+  std::uint16_t avail = 0;
+  template <class T>
+  void put(std::uint64_t address, T value) { std::memcpy(ram.data() + address, &value, sizeof value); }
+  /// Offers a chain of descriptors from `first` on.
+  void offer(std::uint16_t first, std::initializer_list<piece> pieces) {
+    std::uint16_t i = first;
+    for (auto p = pieces.begin(); p != pieces.end(); ++p, ++i) {
+      const bool last = p + 1 == pieces.end();
+      put<std::uint64_t>(desc + 16ull * i, p->address);
+      put<std::uint32_t>(desc + 16ull * i + 8, p->length);
+      put<std::uint16_t>(desc + 16ull * i + 12, static_cast<std::uint16_t>((last ? 0 : desc_flags::next) |
+                                                                           (p->writable ? desc_flags::write : 0)));
+      put<std::uint16_t>(desc + 16ull * i + 14, static_cast<std::uint16_t>(i + 1));
+    }
+    put<std::uint16_t>(desc + 0x400 + 4 + 2ull * (avail % queue_size), first);
+    put<std::uint16_t>(desc + 0x400 + 2, ++avail);
+  }
+};
+
+void serve(vsock::device& d, const host_side& host) {
+  (void)d.process_queue(vsock::device::tx_queue);
+  host.drop_accepted();
+  (void)d.process_queue(vsock::device::rx_queue);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static host_side host;
-  constexpr std::size_t ram_size = 64 * 1024;
-  if (size < 4) return 0;
   std::vector<std::uint8_t> ram(ram_size);
-  std::memcpy(ram.data(), data + 4, std::min(size - 4, ram_size));
   fuzz_memory memory(ram);
   auto device = vsock::device::open(memory, 3, host.uds);
   if (!device) return 0;
-  // rx rings at 0x0000/0x1000/0x1800, tx at 0x2000/0x3000/0x3800, event at 0x4000/0x4800/0x4c00.
-  const std::vector<queue_config> queues{{static_cast<std::uint16_t>(1u << (data[0] % 9)), 0x0000, 0x1000, 0x1800},
-                                         {static_cast<std::uint16_t>(1u << (data[1] % 9)), 0x2000, 0x3000, 0x3800},
-                                         {8, 0x4000, 0x4800, 0x4c00}};
-  if (!(*device)->activate(feature::version_1 | ((data[2] & 1) ? feature::ring_event_idx : 0), queues)) return 0;
-  for (int round = 0; round < 1 + data[3] % 4; ++round) {
-    (void)(*device)->process_queue(vsock::device::tx_queue);
-    host.drop_accepted();
-    (void)(*device)->process_queue(vsock::device::rx_queue);
-    (void)(*device)->process_queue(vsock::device::event_queue);
+  auto& d = **device;
+  const std::vector<queue_config> queues{{queue_size, rx_desc, rx_desc + 0x400, rx_desc + 0x800},
+                                         {queue_size, tx_desc, tx_desc + 0x400, tx_desc + 0x800},
+                                         {queue_size, event_desc, event_desc + 0x400, event_desc + 0x800}};
+  if (!d.activate(feature::version_1 | feature::ring_event_idx, queues)) return 0;
+  ring rx{ram, rx_desc}, tx{ram, tx_desc};
+  // The guest's receive buffers: 16 of 4 KiB (header and data in one), as Linux offers them.
+  for (std::uint16_t i = 0; i < 16; ++i) rx.offer(i, {{rx_buffers + i * 0x1000ull, 0x1000, true}});
+  // The input is a list of packets, each [u16 length][u8 split][bytes]: the
+  // bytes go into guest RAM as one transmit chain, split into two buffers.
+  std::uint64_t at = tx_buffers;
+  std::uint16_t next = 0;
+  while (size >= 3 && next < queue_size / 2) {
+    std::size_t length = std::min<std::size_t>(data[0] | (data[1] << 8), size - 3);
+    length = std::min<std::size_t>(length, tx_buffers_end - at);
+    const std::size_t split = std::min<std::size_t>(data[2], length);
+    std::memcpy(ram.data() + at, data + 3, length);
+    tx.offer(next, {{at, static_cast<std::uint32_t>(split), false},
+                    {at + split, static_cast<std::uint32_t>(length - split), false}});
+    next = static_cast<std::uint16_t>(next + 2);
+    at += length;
+    data += 3 + length;
+    size -= 3 + length;
+    // Serve as the packets come, so later ones meet the state earlier ones made.
+    if (next % 8 == 0) serve(d, host);
   }
+  serve(d, host);
   return 0;
 }
