@@ -4,6 +4,7 @@
 // server handed back later still reaches the device.
 
 #include "actors/lease_collector.hpp"
+#include "tests/actors/deterministic.hpp"
 #include "devices/virtio/queue_server.hpp"
 
 #include <caf/scheduler/test_coordinator.hpp>
@@ -58,15 +59,9 @@ queue_events stand_in_device(caf::actor_system& system, std::shared_ptr<std::vec
   }, 0);
 }
 
-caf::actor_system_config& testing(caf::actor_system_config& cfg) {
-  configure(cfg);
-  cfg.set("scheduler.policy", caf::atom("testing"));
-  return cfg;
-}
-
 struct fixture {
   caf::actor_system_config cfg;
-  caf::actor_system system{testing(cfg)};
+  caf::actor_system system{test::deterministic(cfg)};
   caf::scheduler::test_coordinator& sched = dynamic_cast<caf::scheduler::test_coordinator&>(system.scheduler());
   std::shared_ptr<virtio::queue_server> first = std::make_shared<idle_server>(),
                                         second = std::make_shared<idle_server>();

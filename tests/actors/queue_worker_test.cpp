@@ -3,6 +3,7 @@
 // device, when it raises the interrupt, and when it holds the server.
 
 #include "actors/queue_worker.hpp"
+#include "tests/actors/deterministic.hpp"
 #include "devices/virtio/queue_server.hpp"
 
 #include <caf/scheduler/test_coordinator.hpp>
@@ -61,15 +62,9 @@ queue_events stand_in_device(caf::actor_system& system, std::shared_ptr<device_l
   }, 0);
 }
 
-caf::actor_system_config& testing(caf::actor_system_config& cfg) {
-  configure(cfg);
-  cfg.set("scheduler.policy", caf::atom("testing"));
-  return cfg;
-}
-
 struct fixture {
   caf::actor_system_config cfg;
-  caf::actor_system system{testing(cfg)};
+  caf::actor_system system{test::deterministic(cfg)};
   caf::scheduler::test_coordinator& sched = dynamic_cast<caf::scheduler::test_coordinator&>(system.scheduler());
   std::shared_ptr<scripted_server> server = std::make_shared<scripted_server>();
   std::shared_ptr<device_log> heard = std::make_shared<device_log>();

@@ -2,6 +2,7 @@
 // vCPUs and devices whose faults the tests choose.
 
 #include "actors/snapshotter.hpp"
+#include "tests/actors/deterministic.hpp"
 #include "tests/unit/scratch_dir.hpp"
 
 #include <caf/scheduler/test_coordinator.hpp>
@@ -57,15 +58,9 @@ freezable stand_in_device(caf::actor_system& system, fault f, std::shared_ptr<lo
   }, 0);
 }
 
-caf::actor_system_config& testing(caf::actor_system_config& cfg) {
-  configure(cfg);
-  cfg.set("scheduler.policy", caf::atom("testing"));
-  return cfg;
-}
-
 struct fixture {
   caf::actor_system_config cfg;
-  caf::actor_system system{testing(cfg)};
+  caf::actor_system system{test::deterministic(cfg)};
   caf::scheduler::test_coordinator& sched = dynamic_cast<caf::scheduler::test_coordinator&>(system.scheduler());
   test::scratch_dir dir;
   std::vector<std::shared_ptr<log>> logs;

@@ -6,6 +6,8 @@
 #include "devices/virtio/blk/request.hpp"
 #include "devices/virtio/queue.hpp"
 
+#include "tests/fuzz/fuzz_memory.hpp"
+
 #include <cstring>
 #include <vector>
 
@@ -15,17 +17,7 @@ using namespace smvm::devices::virtio;
 
 namespace {
 
-class fuzz_memory final : public memory_view {
- public:
-  explicit fuzz_memory(std::vector<std::uint8_t>& ram) : ram_(ram) {}
-  result<std::span<std::uint8_t>> slice(std::uint64_t address, std::uint64_t length) const override {
-    if (address > ram_.size() || length > ram_.size() - address) return make_error("outside");
-    return std::span<std::uint8_t>(ram_.data() + address, length);
-  }
-
- private:
-  std::vector<std::uint8_t>& ram_;
-};
+using fuzz::fuzz_memory;
 
 }  // namespace
 

@@ -13,6 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "tests/fuzz/fuzz_memory.hpp"
+
 #include <cstring>
 #include <string>
 #include <vector>
@@ -23,17 +25,7 @@ using namespace smvm::devices::virtio;
 
 namespace {
 
-class fuzz_memory final : public memory_view {
- public:
-  explicit fuzz_memory(std::vector<std::uint8_t>& ram) : ram_(ram) {}
-  result<std::span<std::uint8_t>> slice(std::uint64_t address, std::uint64_t length) const override {
-    if (address > ram_.size() || length > ram_.size() - address) return make_error("outside");
-    return std::span<std::uint8_t>(ram_.data() + address, length);
-  }
-
- private:
-  std::vector<std::uint8_t>& ram_;
-};
+using fuzz::fuzz_memory;
 
 /// The socket folder and the port-5 listener, made once per process.
 struct host_side {
