@@ -21,6 +21,8 @@ run grep -rnE '#include "(vmm|run)/' actors control
 check "the actors and the control socket include nothing from the builder (vmm/) or run/" '[[ $rc == 1 ]]'
 run grep -rnE '#include "guest/' common hv devices config actors
 check "the host's code includes nothing from guest/ (shared wire formats live in common/)" '[[ $rc == 1 ]]'
-run grep -rnE '#include "(actors|control|vmm|run)/' image snapshot
-check "image/ and snapshot/ include no actor, control or run header" '[[ $rc == 1 ]]'
+run grep -rnE '#include "(actors|control|vmm|run)/' image snapshot agent
+check "image/, snapshot/ and agent/ include no actor, control or run header" '[[ $rc == 1 ]]'
+run grep -rnE '#include <caf/|#include "(hv|devices)/' agent
+check "agent/ (the guest agent's host side) includes no CAF, hv or device header" '[[ $rc == 1 ]]'
 finish

@@ -15,6 +15,9 @@ struct run_spec {
   const char* cwd;
   const char* user;
   int relay_stdin;
+  int tty;                    /* agent exec: on a pseudo-terminal */
+  unsigned short rows, cols;  /* agent exec: its size */
+  int agent;                  /* start the guest agent (common/agent_protocol.h) */
 };
 
 struct identity {
@@ -27,7 +30,11 @@ struct identity {
 
 /* spec.c: parses /smvm/run; returns 0 or -1 with a message in `why`. */
 int read_run_spec(struct run_spec* spec, char* why, size_t why_size);
+/* spec.c: fills `spec` from key NUL value NUL records; values point into data. */
+void parse_spec_records(char* data, size_t len, struct run_spec* spec);
 const char* spec_getenv(const struct run_spec* spec, const char* name);
+/* Sets NAME=value, replacing an earlier NAME. */
+void spec_putenv(struct run_spec* spec, char* entry);
 
 /* user.c: resolves `user` through the root's /etc/passwd and /etc/group. */
 int resolve_user(const char* user, struct identity* id, char* why, size_t why_size);
@@ -39,6 +46,14 @@ int run_workload(int channel, const struct run_spec* spec, const struct identity
 /* relay.c: writes one frame (common/stream_protocol.h) whole, unless the
  * channel fails. */
 void send_frame(int channel, int type, const void* data, size_t len);
+
+/* agent.c: starts the guest agent, which serves vsock port SMVM_AGENT_PORT
+ * in a process of its own. `channel` is closed there: only init writes it. */
+void start_agent(const struct run_spec* spec, int channel);
+
+/* agent_session.c: serves one agent connection (a request and what
+ * follows) to its end. `image` is the image's run spec: an exec's defaults. */
+void serve_agent_connection(int conn, const struct run_spec* image);
 
 /* main.c: a message for the user, on stderr's frame when the channel is up. */
 void init_fail(const char* fmt, ...);

@@ -176,6 +176,8 @@ int main(void) {
     init_fail("%s", why);
     report(SMVM_STATUS_INIT_FAILED);
   }
+  /* Before HOME is added: an exec's HOME is its own user's. */
+  if (spec.agent) start_agent(&spec, channel);
   if (!spec_getenv(&spec, "HOME")) {
     static char home[300];
     snprintf(home, sizeof home, "HOME=%s", id.home);

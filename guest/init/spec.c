@@ -1,6 +1,7 @@
 /* The run spec: what smvm decided to run (argv, env, cwd, user). */
 #include "init.h"
 
+#include "../../common/agent_protocol.h"
 #include "../../common/stream_protocol.h"
 
 #include <fcntl.h>
@@ -8,6 +9,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+void parse_spec_records(char* data, size_t len, struct run_spec* spec) {
+  size_t at = 0;
+  while (at < len) {
+    const char* key = data + at;
+    const char* key_end = memchr(key, 0, len - at);
+    if (!key_end) break;
+    at = (size_t)(key_end - data) + 1;
+    const char* value_end = at < len ? memchr(data + at, 0, len - at) : NULL;
+    if (!value_end) break;
+    char* value = data + at;
+    at = (size_t)(value_end - data) + 1;
+    if (!strcmp(key, "arg") && spec->argc < MAX_ITEMS) spec->argv[spec->argc++] = value;
+    else if (!strcmp(key, "env") && spec->envc < MAX_ITEMS) spec->env[spec->envc++] = value;
+    else if (!strcmp(key, "cwd")) spec->cwd = value;
+    else if (!strcmp(key, "user")) spec->user = value;
+    else if (!strcmp(key, "stdin")) spec->relay_stdin = !strcmp(value, "1");
+    else if (!strcmp(key, "tty")) spec->tty = !strcmp(value, "1");
+    else if (!strcmp(key, "rows")) spec->rows = (unsigned short)strtoul(value, NULL, 10);
+    else if (!strcmp(key, "cols")) spec->cols = (unsigned short)strtoul(value, NULL, 10);
+    else if (!strcmp(key, SMVM_RUN_SPEC_AGENT)) spec->agent = !strcmp(value, "1");
+  }
+}
 
 int read_run_spec(struct run_spec* spec, char* why, size_t why_size) {
   memset(spec, 0, sizeof *spec);
@@ -25,22 +49,7 @@ int read_run_spec(struct run_spec* spec, char* why, size_t why_size) {
     len += (size_t)n;
   }
   close(fd);
-  size_t at = 0;
-  while (at < len) {
-    const char* key = data + at;
-    const char* key_end = memchr(key, 0, len - at);
-    if (!key_end) break;
-    at = (size_t)(key_end - data) + 1;
-    const char* value_end = at < len ? memchr(data + at, 0, len - at) : NULL;
-    if (!value_end) break;
-    char* value = data + at;
-    at = (size_t)(value_end - data) + 1;
-    if (!strcmp(key, "arg") && spec->argc < MAX_ITEMS) spec->argv[spec->argc++] = value;
-    else if (!strcmp(key, "env") && spec->envc < MAX_ITEMS) spec->env[spec->envc++] = value;
-    else if (!strcmp(key, "cwd")) spec->cwd = value;
-    else if (!strcmp(key, "user")) spec->user = value;
-    else if (!strcmp(key, "stdin")) spec->relay_stdin = !strcmp(value, "1");
-  }
+  parse_spec_records(data, len, spec);
   if (spec->argc == 0) {
     snprintf(why, why_size, "no command to run: the image has no Entrypoint or Cmd, and none was given");
     return -1;
@@ -50,9 +59,24 @@ int read_run_spec(struct run_spec* spec, char* why, size_t why_size) {
   return 0;
 }
 
+static size_t name_length(const char* entry) {
+  const char* eq = strchr(entry, '=');
+  return eq ? (size_t)(eq - entry) : strlen(entry);
+}
+
 const char* spec_getenv(const struct run_spec* spec, const char* name) {
   size_t n = strlen(name);
   for (size_t i = 0; i < spec->envc; ++i)
     if (!strncmp(spec->env[i], name, n) && spec->env[i][n] == '=') return spec->env[i] + n + 1;
   return NULL;
+}
+
+void spec_putenv(struct run_spec* spec, char* entry) {
+  size_t n = name_length(entry);
+  for (size_t i = 0; i < spec->envc; ++i)
+    if (name_length(spec->env[i]) == n && !strncmp(spec->env[i], entry, n)) {
+      spec->env[i] = entry;
+      return;
+    }
+  if (spec->envc < MAX_ITEMS) spec->env[spec->envc++] = entry;
 }
