@@ -56,6 +56,34 @@ result<void> write_all(int fd, std::span<const std::uint8_t> bytes, std::string_
   return {};
 }
 
+namespace {
+
+/// write_all for a socket: MSG_NOSIGNAL, so a peer that has gone is an
+/// EPIPE error here, never a SIGPIPE that kills the program embedding smvm.
+result<void> send_all(int fd, std::span<const std::uint8_t> bytes, std::string_view what) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      bytes = bytes.subspan(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      pollfd p{fd, POLLOUT, 0};
+      ::poll(&p, 1, -1);
+      continue;
+    }
+    return make_error("writing {}: {}", what, std::strerror(errno));
+  }
+  return {};
+}
+
+}  // namespace
+
+result<void> send_all_to_socket(int fd, std::span<const std::uint8_t> bytes, std::string_view what) {
+  return send_all(fd, bytes, what);
+}
+
 result<channel> channel::open(const std::filesystem::path& uds_path, std::chrono::milliseconds timeout, unsigned port) {
   const auto deadline = clock::now() + timeout;
   const std::string where = uds_path.string();
@@ -68,7 +96,7 @@ result<channel> channel::open(const std::filesystem::path& uds_path, std::chrono
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
     return make_error("{}: cannot connect: {}", where, std::strerror(errno));
   const std::string hello = fmt::format("CONNECT {}\n", port);
-  if (auto w = write_all(fd.get(), {reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()}, where); !w)
+  if (auto w = send_all(fd.get(), {reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()}, where); !w)
     return w.error();
   auto line = read_line(fd.get(), deadline, where);
   if (!line) return line.error();
@@ -77,7 +105,7 @@ result<channel> channel::open(const std::filesystem::path& uds_path, std::chrono
 }
 
 result<void> channel::send(std::uint8_t type, std::span<const std::uint8_t> payload) {
-  return write_all(fd_.get(), encode_frame(type, payload), "to the guest agent");
+  return send_all(fd_.get(), encode_frame(type, payload), "to the guest agent");
 }
 
 result<frame> channel::receive() {

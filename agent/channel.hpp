@@ -43,6 +43,10 @@ class channel {
 /// non-blocking pipe or socket too); an error names `what`.
 result<void> write_all(int fd, std::span<const std::uint8_t> bytes, std::string_view what);
 
+/// write_all for a socket, with MSG_NOSIGNAL: a peer that has gone is an
+/// error, not a SIGPIPE.
+result<void> send_all_to_socket(int fd, std::span<const std::uint8_t> bytes, std::string_view what);
+
 /// The agent's version, when it answers a PING within `timeout`.
 result<std::string> ping(const std::filesystem::path& uds_path, std::chrono::milliseconds timeout);
 

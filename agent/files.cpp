@@ -31,22 +31,24 @@ result<void> write_file(const std::filesystem::path& uds_path, const std::string
                   {"uid", std::to_string(attributes.uid)},
                   {"gid", std::to_string(attributes.gid)},
                   {"name", name}};
-  if (auto s = c->send(SMVM_AGENT_WRITE_FILE, request); !s) return s.error();
+  // The agent answers only at the end, or with an ERROR as soon as it
+  // cannot write (and closes): a send that fails means it has gone, and
+  // its answer says why.
+  auto failed_send = [&c](const smvm::error& e) -> smvm::error {
+    auto f = c->receive();
+    if (f && f->type == SMVM_AGENT_ERROR) return make_error("{}", f->text());
+    return e;
+  };
+  if (auto s = c->send(SMVM_AGENT_WRITE_FILE, request); !s) return failed_send(s.error());
   std::vector<std::uint8_t> buffer(SMVM_AGENT_MAX_PAYLOAD);
   for (;;) {
     const ssize_t n = ::read(source, buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return make_error("reading what to copy: {}", std::strerror(errno));
     if (n == 0) break;
-    // The agent answers only at the end, or with an ERROR when it could
-    // not start; a send failing here means it has gone, and says why.
-    if (auto s = c->send(SMVM_AGENT_DATA, {buffer.data(), static_cast<std::size_t>(n)}); !s) {
-      auto f = c->receive();
-      if (f && f->type == SMVM_AGENT_ERROR) return make_error("{}", f->text());
-      return s.error();
-    }
+    if (auto s = c->send(SMVM_AGENT_DATA, {buffer.data(), static_cast<std::size_t>(n)}); !s) return failed_send(s.error());
   }
-  if (auto s = c->send(SMVM_AGENT_END); !s) return s.error();
+  if (auto s = c->send(SMVM_AGENT_END); !s) return failed_send(s.error());
   auto f = c->receive();
   if (!f) return f.error();
   if (f->type == SMVM_AGENT_ERROR) return make_error("{}", f->text());

@@ -6,7 +6,10 @@
 #include "include/smvm/smvm.hpp"
 #include "run/image_resolver.hpp"
 #include "run/initramfs.hpp"
+#include "run/vm_state.hpp"
 #include "run/workload.hpp"
+
+#include <chrono>
 
 #include <fmt/format.h>
 
@@ -49,9 +52,12 @@ result<void> check_machine(const run_options& options) {
   return {};
 }
 
-result<config::vm_config> vm_for(const ready_image& image, const run_options& options) {
+/// The VM that runs `image`, with its guest agent on a vsock device whose
+/// host side is `state`'s vsock socket.
+result<config::vm_config> vm_for(const ready_image& image, const run_options& options, const run::vm_state& state) {
   auto work = run::make_workload(image.config, options);
   if (!work) return work.error();
+  work->agent = true;
   auto initramfs = run::make_initramfs(run::init_binary(), run::encode_run_spec(*work));
   if (!initramfs) return initramfs.error();
   config::vm_config vm;
@@ -78,7 +84,27 @@ result<config::vm_config> vm_for(const ready_image& image, const run_options& op
                                                                                    {"read_only", true}}));
       !r)
     return r.error();
+  if (auto r = config::add_device(vm, "virtio-vsock", devices::virtio::device_settings({{"cid", std::int64_t{3}},
+                                                                                     {"uds_path", state.vsock().string()}}));
+      !r)
+    return r.error();
   return vm;
+}
+
+/// Claims the VM's name (or opens what the caller claimed) and records this
+/// process as running it.
+result<run::vm_state> register_vm(const run_options& options) {
+  const std::string name = options.name.empty() ? run::new_vm_name() : options.name;
+  run::vm_info info{options.image, options.command,
+                    std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(),
+                    options.keep_state};
+  auto state = options.name_claimed ? run::open_vm_state(name) : run::claim_vm_name(name, info);
+  if (!state) return state.error();
+  if (auto r = run::record_running(*state); !r) {
+    if (!options.name_claimed) run::remove_vm_state(*state);
+    return r.error();
+  }
+  return state;
 }
 
 image_info info_of(const image::image_record& r) {
@@ -98,12 +124,19 @@ int run_image(const run_options& options) {
     fmt::print(stderr, "smvm: {}\n", image.error().message);
     return run::smvm_failure_status;
   }
-  auto vm = vm_for(*image, options);
-  if (!vm) {
-    fmt::print(stderr, "smvm: {}\n", vm.error().message);
+  auto state = register_vm(options);
+  if (!state) {
+    fmt::print(stderr, "smvm: {}\n", state.error().message);
     return run::smvm_failure_status;
   }
-  return run::run_vm(*vm);
+  int status = run::smvm_failure_status;
+  if (auto vm = vm_for(*image, options, *state); !vm)
+    fmt::print(stderr, "smvm: {}\n", vm.error().message);
+  else
+    status = run::run_vm(*vm, {state->control()});
+  if (options.keep_state) run::record_exit(*state, status);
+  else run::remove_vm_state(*state);
+  return status;
 }
 
 result<image_info> pull(const std::string& reference, const image::progress_fn& progress) {

@@ -99,6 +99,7 @@ std::vector<std::uint8_t> encode_run_spec(const workload& w) {
   record("cwd", w.cwd);
   record("user", w.user);
   record("stdin", w.relay_stdin ? "1" : "0");
+  if (w.agent) record("agent", "1");
   return out;
 }
 

@@ -18,6 +18,7 @@ struct workload {
   std::string cwd = "/";
   std::string user;
   bool relay_stdin = false;
+  bool agent = false;  // start the guest agent (common/agent_protocol.h)
 };
 
 /// Entrypoint + Cmd, Env, WorkingDir and User, with the options' overrides.

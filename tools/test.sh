@@ -24,6 +24,7 @@ cmake -S . -B build-asan -DSMVM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$(nproc)" --target smvm smvm_unit_tests
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 build-asan/tests/smvm_unit_tests
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 tests/cli/errors.sh build-asan
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 tests/cli/vm_verbs.sh build-asan
 took "the ASan/UBSan build, unit and CLI tests"
 
 # Fuzz the virtqueue and block request parsing, vsock's queues, the guest agent's answers and the workload channel's

@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/io.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/reboot.h>
@@ -133,6 +136,19 @@ static int enter_root(void) {
   return 0;
 }
 
+/* The loopback interface up, as in any container: servers the workload
+ * starts on 127.0.0.1 are reachable (the agent's CONNECT splices to them). */
+static void loopback_up(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+  if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) != 0 ||
+      (ifr.ifr_flags |= IFF_UP | IFF_RUNNING, ioctl(s, SIOCSIFFLAGS, &ifr) != 0))
+    init_fail("cannot bring up the loopback interface: %s", strerror(errno));
+  if (s >= 0) close(s);
+}
+
 /* hvc0 is added from a workqueue once the MULTIPORT handshake is done. */
 static int open_channel(void) {
   if (wait_for("/sys/class/tty/hvc0", 30) != 0 || wait_for("/dev/hvc0", 2) != 0) return -1;
@@ -171,6 +187,7 @@ int main(void) {
   }
   if (mount_root() || enter_root()) report(SMVM_STATUS_INIT_FAILED);
   sethostname("smvm", 4);
+  loopback_up();
   struct identity id;
   if (resolve_user(spec.user, &id, why, sizeof why) != 0) {
     init_fail("%s", why);

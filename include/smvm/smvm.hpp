@@ -33,6 +33,12 @@ struct run_options {
   std::filesystem::path kernel;               // default: the cached kernel (tools/build-kernel.sh)
   std::filesystem::path kernel_log;           // where the guest kernel's log goes; default nowhere
   image::progress_fn progress;                // pull and unpack progress; may be empty
+  // The VM's name in the runtime folder (run/vm_state.hpp), where smvm exec,
+  // cp, ps and stop find it; default: a new one. Its entry goes when the VM
+  // ends, unless keep_state (smvm run -d: for smvm logs and ps -a).
+  std::string name;
+  bool keep_state = false;
+  bool name_claimed = false;                  // the caller claimed `name` already (smvm run -d's background process)
 };
 
 /// Boots the image and runs its workload to the end. Returns the workload's

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
     int conn = accept4(s, NULL, NULL, SOCK_CLOEXEC);
     if (conn < 0) continue;
     if (fork() == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL); /* gone with the server: nothing outlives a test */
       close(s);
       signal(SIGCHLD, SIG_DFL);
       char line[64];

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -43,6 +44,7 @@ class agent_server {
     REQUIRE(::pipe(ready) == 0);
     pid_ = ::fork();
     if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a test that dies takes its server along (ctest waits for its pipes)
       ::dup2(ready[1], 1);
       ::execl(SMVM_TEST_AGENT_SERVER, SMVM_TEST_AGENT_SERVER, socket_.c_str(), nullptr);
       ::_exit(127);

@@ -5,6 +5,7 @@
 #include "config/vm_config.hpp"
 #include "include/smvm/smvm.hpp"
 #include "snapshot/snapshot_file.hpp"
+#include "tools/smvm/commands.hpp"
 #include "tools/smvm/progress_line.hpp"
 
 #include <CLI/CLI.hpp>
@@ -42,42 +43,12 @@ std::optional<std::uint64_t> parse_memory_mib(const std::string& text) {
   return static_cast<std::uint64_t>(std::ceil(bytes / (1024 * 1024)));
 }
 
-/// `smvm run` options come before IMAGE; everything after IMAGE (or after
-/// `--`) is the command, options included, as with `docker run`.
-struct split_run {
-  std::vector<std::string> options;  // the run options and IMAGE, for CLI11
-  std::vector<std::string> command;
-};
-
-split_run split_run_args(const std::vector<std::string>& args) {
-  static const std::set<std::string> takes_value = {"-e", "--env", "--env-file", "-w", "--workdir", "-u", "--user",
-                                                    "--entrypoint", "--cpus", "-m", "--memory", "--kernel", "--kernel-log"};
-  split_run out;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--") {  // `smvm run -- IMAGE CMD`: not an image yet
-      out.options.insert(out.options.end(), args.begin() + static_cast<std::ptrdiff_t>(i) + 1,
-                         args.begin() + static_cast<std::ptrdiff_t>(std::min(i + 2, args.size())));
-      if (i + 2 < args.size()) out.command.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 2, args.end());
-      return out;
-    }
-    out.options.push_back(a);
-    if (a.size() > 1 && a[0] == '-') {
-      if (takes_value.count(a) && i + 1 < args.size()) out.options.push_back(args[++i]);
-      continue;
-    }
-    // IMAGE: the rest is the command; a leading `--` is only a separator.
-    std::size_t rest = i + 1;
-    if (rest < args.size() && args[rest] == "--") ++rest;
-    out.command.assign(args.begin() + static_cast<std::ptrdiff_t>(rest), args.end());
-    return out;
-  }
-  return out;
-}
-
 int run_command(const std::vector<std::string>& args) {
-  auto split = split_run_args(args);
+  auto split = smvm::cli::split_at_operand(args, {"-e", "--env", "--env-file", "-w", "--workdir", "-u", "--user",
+                                                 "--entrypoint", "--cpus", "-m", "--memory", "--kernel",
+                                                 "--kernel-log", "--name"});
   CLI::App app{"Run IMAGE as a microVM: its Entrypoint and Cmd, or COMMAND", "smvm run"};
+  bool detach = false;
   smvm::run_options options;
   std::string entrypoint, cpus = "1", memory = "512m";
   bool has_entrypoint = false;
@@ -92,6 +63,8 @@ int run_command(const std::vector<std::string>& args) {
   app.add_option("--cpus", cpus, "vCPUs (fractions round up); default 1");
   app.add_option("-m,--memory", memory, "Guest memory, e.g. 512m or 2g; default 512m");
   app.add_flag("-i,--interactive", options.interactive, "Pass smvm's stdin to the workload");
+  app.add_flag("-d,--detach", detach, "Run in the background and print the VM's name (smvm exec, logs, stop)");
+  app.add_option("--name", options.name, "Name the VM (default: vm- and 8 hex digits)");
   app.add_option("--kernel", options.kernel, "Guest kernel (default: the cached one tools/build-kernel.sh builds)");
   app.add_option("--kernel-log", options.kernel_log, "Write the guest kernel's log to FILE")->type_name("FILE");
   app.footer("Options go before IMAGE; what follows IMAGE (or `--`) is the command.\n"
@@ -104,7 +77,7 @@ int run_command(const std::vector<std::string>& args) {
     return rc == 0 ? 0 : failure;
   }
   if (has_entrypoint) options.entrypoint = entrypoint;
-  options.command = split.command;
+  options.command = split.rest;
   char* end = nullptr;
   const double cpu_count = std::strtod(cpus.c_str(), &end);
   if (cpus.empty() || *end || !(cpu_count > 0) || cpu_count > smvm::config::max_vcpus) {
@@ -118,6 +91,16 @@ int run_command(const std::vector<std::string>& args) {
     return failure;
   }
   options.memory_mib = *mib;
+  if (!options.name.empty())
+    if (auto ok = smvm::run::check_vm_name(options.name); !ok) {
+      fmt::print(stderr, "smvm run: --name: {}\n", ok.error().message);
+      return failure;
+    }
+  if (smvm::cli::is_detached_child()) {
+    smvm::cli::adopt_detached_name(options);
+  } else if (detach) {
+    return smvm::cli::run_detached(options, args);
+  }
   options.progress = smvm::cli::progress_line();
   return smvm::run_image(options);
 }
@@ -194,6 +177,8 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   if (argc >= 2 && std::string_view(argv[1]) == "run")
     return run_command(std::vector<std::string>(argv + 2, argv + argc));
+  if (argc >= 2 && std::string_view(argv[1]) == "exec")
+    return smvm::cli::exec_command(std::vector<std::string>(argv + 2, argv + argc));
 
   CLI::App app{"smvm: run OCI and Docker images, and Linux VMs, as KVM microVMs", "smvm"};
   std::string config_file;
@@ -204,6 +189,30 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", fmt::format("smvm {} (CAF {}.{}.{})", SMVM_VERSION, CAF_MAJOR_VERSION,
                                                 CAF_MINOR_VERSION, CAF_PATCH_VERSION));
   app.add_subcommand("run", "Run an image: smvm run [OPTIONS] IMAGE [COMMAND...] (smvm run --help)");
+  app.add_subcommand("exec", "Run a command in a running VM: smvm exec [OPTIONS] NAME COMMAND... (smvm exec --help)");
+  std::string cp_source, cp_destination;
+  auto* cp = app.add_subcommand("cp", "Copy a file into or out of a running VM: smvm cp SRC NAME:PATH, or NAME:PATH DST");
+  cp->add_option("source", cp_source, "A host file (- for stdin), or NAME:PATH")->required();
+  cp->add_option("destination", cp_destination, "A host file or folder (- for stdout), or NAME:PATH")->required();
+  bool ps_all = false, ps_quiet = false;
+  auto* ps = app.add_subcommand("ps", "List running VMs");
+  ps->add_flag("-a,--all", ps_all, "Also those that have ended");
+  ps->add_flag("-q,--quiet", ps_quiet, "Only their names");
+  std::vector<std::string> stop_names;
+  int stop_seconds = 10;
+  auto* stop = app.add_subcommand("stop", "Stop running VMs: SIGTERM for the workload, then the VM after a grace time");
+  stop->add_option("name", stop_names, "The VMs")->required();
+  stop->add_option("-t,--time", stop_seconds, "Seconds the workload has to end before the VM is stopped (default 10)");
+  std::string logs_name;
+  bool logs_follow = false;
+  auto* logs = app.add_subcommand("logs", "Print a detached VM's workload output (stdout and stderr)");
+  logs->add_option("name", logs_name, "The VM")->required();
+  logs->add_flag("-f,--follow", logs_follow, "Keep printing new output until the VM ends");
+  std::vector<std::string> rm_names;
+  bool rm_force = false;
+  auto* rm = app.add_subcommand("rm", "Forget VMs that have ended (their logs too)");
+  rm->add_option("name", rm_names, "The VMs")->required();
+  rm->add_flag("-f,--force", rm_force, "Stop a running VM first");
   std::string pull_ref;
   auto* pull = app.add_subcommand("pull", "Fetch an image into the store and unpack its root disk");
   pull->add_option("reference", pull_ref, "Registry reference, or a docker-archive or OCI layout path")->required();
@@ -235,6 +244,11 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : failure;
   }
   if (*pull) return pull_command(pull_ref);
+  if (*cp) return smvm::cli::cp_command(cp_source, cp_destination);
+  if (*ps) return smvm::cli::ps_command(ps_all, ps_quiet);
+  if (*stop) return smvm::cli::stop_command(stop_names, stop_seconds);
+  if (*logs) return smvm::cli::logs_command(logs_name, logs_follow);
+  if (*rm) return smvm::cli::rm_command(rm_names, rm_force);
   if (*images) return images_command();
   if (*rmi) return rmi_command(rmi_refs);
   if (*inspect) return snapshot_inspect_command(inspect_path);
