@@ -19,6 +19,10 @@ class channel {
   static result<channel> open(const std::filesystem::path& uds_path, std::chrono::milliseconds timeout,
                               unsigned port = SMVM_AGENT_PORT);
 
+  /// A stream to the agent connected some other way (tools/bench/vsock:
+  /// AF_VSOCK to a QEMU guest).
+  static channel adopt(unique_fd fd) { return channel{std::move(fd)}; }
+
   result<void> send(std::uint8_t type, std::span<const std::uint8_t> payload = {});
   result<void> send(std::uint8_t type, const records& r) { return send(type, encode_records(r)); }
   /// The next frame (blocking); an error when the agent went away or sent

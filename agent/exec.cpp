@@ -68,6 +68,12 @@ result<exec_outcome> exec(const std::filesystem::path& uds_path, const exec_requ
   if (request.argv.empty()) return make_error("exec: no command given");
   auto c = channel::open(uds_path, connect_timeout);
   if (!c) return c.error();
+  return exec(*c, request, streams);
+}
+
+result<exec_outcome> exec(channel& channel, const exec_request& request, const exec_streams& streams) {
+  if (request.argv.empty()) return make_error("exec: no command given");
+  auto* c = &channel;
   if (auto s = c->send(SMVM_AGENT_EXEC, request_records(request, streams.in >= 0)); !s) return s.error();
   outbox out;
   int in = streams.in;

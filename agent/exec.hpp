@@ -36,9 +36,13 @@ struct exec_outcome {
   std::string error;  // why it did not start (status 126 or 127), or empty
 };
 
+class channel;
+
 /// Runs `request` to its end. An error when the VM cannot be reached or
 /// the connection fails midway; the command's own failure is an outcome.
 result<exec_outcome> exec(const std::filesystem::path& uds_path, const exec_request& request,
                           const exec_streams& streams, std::chrono::milliseconds connect_timeout);
+/// The same on a channel already open.
+result<exec_outcome> exec(channel& c, const exec_request& request, const exec_streams& streams);
 
 }  // namespace smvm::agent

@@ -9,8 +9,6 @@
 #include "run/vm_state.hpp"
 #include "run/workload.hpp"
 
-#include <chrono>
-
 #include <fmt/format.h>
 
 namespace smvm {
@@ -91,22 +89,6 @@ result<config::vm_config> vm_for(const ready_image& image, const run_options& op
   return vm;
 }
 
-/// Claims the VM's name (or opens what the caller claimed) and records this
-/// process as running it.
-result<run::vm_state> register_vm(const run_options& options) {
-  const std::string name = options.name.empty() ? run::new_vm_name() : options.name;
-  run::vm_info info{options.image, options.command,
-                    std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count(),
-                    options.keep_state};
-  auto state = options.name_claimed ? run::open_vm_state(name) : run::claim_vm_name(name, info);
-  if (!state) return state.error();
-  if (auto r = run::record_running(*state); !r) {
-    if (!options.name_claimed) run::remove_vm_state(*state);
-    return r.error();
-  }
-  return state;
-}
-
 image_info info_of(const image::image_record& r) {
   return {r.name, r.config_digest, r.size()};
 }
@@ -124,7 +106,9 @@ int run_image(const run_options& options) {
     fmt::print(stderr, "smvm: {}\n", image.error().message);
     return run::smvm_failure_status;
   }
-  auto state = register_vm(options);
+  const std::string name = options.name.empty() ? run::new_vm_name() : options.name;
+  auto state = run::register_vm(name, {options.image, options.command, run::now_seconds(), options.keep_state, ""},
+                                options.name_claimed);
   if (!state) {
     fmt::print(stderr, "smvm: {}\n", state.error().message);
     return run::smvm_failure_status;
@@ -134,8 +118,7 @@ int run_image(const run_options& options) {
     fmt::print(stderr, "smvm: {}\n", vm.error().message);
   else
     status = run::run_vm(*vm, {state->control()});
-  if (options.keep_state) run::record_exit(*state, status);
-  else run::remove_vm_state(*state);
+  run::unregister_vm(*state, status, options.keep_state);
   return status;
 }
 

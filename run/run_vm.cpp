@@ -2,6 +2,7 @@
 
 #include "actors/machine_actor.hpp"
 #include "control/control_socket.hpp"
+#include "run/vm_state.hpp"
 #include "vmm/machine_builder.hpp"
 
 #include <fmt/format.h>
@@ -61,11 +62,19 @@ class stop_signal_watcher {
 struct vm_run {
   actors::machine_parts parts;
   machine_options options;
+  std::optional<std::filesystem::path> control;  // its control socket
 };
 
-/// Runs the VMs in one actor system until every one has ended; returns the
-/// first non-zero status by index, or 0.
-int run_machines(std::vector<vm_run> vms, const std::optional<std::filesystem::path>& control_path) {
+/// The first non-zero status by index, or 0.
+int combined(const std::vector<int>& statuses) {
+  for (int s : statuses)
+    if (s != 0) return s;
+  return 0;
+}
+
+/// Runs the VMs in one actor system until every one has ended; returns
+/// each one's status.
+std::vector<int> run_machines(std::vector<vm_run> vms) {
   sigset_t stop = stop_signal_watcher::stop_signals(), previous;
   pthread_sigmask(SIG_BLOCK, &stop, &previous);
   std::vector<int> statuses(vms.size(), smvm_failure_status);
@@ -74,33 +83,36 @@ int run_machines(std::vector<vm_run> vms, const std::optional<std::filesystem::p
     actors::configure(cfg);
     caf::actor_system system{cfg};
     std::vector<machine_actor> machines;
-    for (auto& vm : vms) machines.push_back(actors::spawn_machine(system, std::move(vm.parts), std::move(vm.options)));
+    std::vector<std::optional<std::filesystem::path>> controls;
+    for (auto& vm : vms) {
+      machines.push_back(actors::spawn_machine(system, std::move(vm.parts), std::move(vm.options)));
+      controls.push_back(vm.control);
+    }
     stop_signal_watcher watcher{machines};
     caf::scoped_actor self{system};
     using run_handle = decltype(self->request(machines.front(), caf::infinite, actors::run_atom_v));
     std::vector<run_handle> runs;
     for (auto& machine : machines) runs.push_back(self->request(machine, caf::infinite, actors::run_atom_v));
-    std::unique_ptr<control::control_socket> control;
-    if (control_path) {
-      auto opened = control::control_socket::open(*control_path, system, machines.front());
+    std::vector<std::unique_ptr<control::control_socket>> control;
+    for (std::size_t i = 0; i < machines.size(); ++i) {
+      if (!controls[i]) continue;
+      auto opened = control::control_socket::open(*controls[i], system, machines[i]);
       if (!opened) {
         fmt::print(stderr, "smvm: {}\n", opened.error().message);
         for (auto& machine : machines) self->send(machine, guest_stop{smvm_failure_status, false, "", true});
-      } else {
-        control = std::move(*opened);
+        break;
       }
+      control.push_back(std::move(*opened));
     }
     for (std::size_t i = 0; i < runs.size(); ++i)
       runs[i].receive([&](std::int32_t s) { statuses[i] = s; },
                       [&](caf::error& e) { fmt::print(stderr, "smvm: the machine failed: {}\n", caf::to_string(e)); });
-    control.reset();
+    control.clear();
   }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (statuses.size() > 1)
     for (std::size_t i = 0; i < statuses.size(); ++i) fmt::print(stderr, "smvm: clone {} exited {}\n", i, statuses[i]);
-  for (int s : statuses)
-    if (s != 0) return s;
-  return 0;
+  return statuses;
 }
 
 }  // namespace
@@ -112,30 +124,54 @@ int run_vm(const config::vm_config& config, const vm_options& options) {
     return smvm_failure_status;
   }
   std::vector<vm_run> vms;
-  vms.push_back({std::move(parts->parts), {config.console, config.snapshot, {}}});
-  return run_machines(std::move(vms), options.control_socket);
+  vms.push_back({std::move(parts->parts), {config.console, config.snapshot, {}}, options.control_socket});
+  return combined(run_machines(std::move(vms)));
+}
+
+std::vector<std::string> restore_names(const restore_request& request) {
+  const std::string base = request.name.empty() ? new_vm_name() : request.name;
+  if (request.clones <= 1) return {base};
+  std::vector<std::string> names;
+  for (unsigned i = 0; i < request.clones; ++i) names.push_back(fmt::format("{}-{}", base, i));
+  return names;
 }
 
 int restore_vm(const restore_request& request) {
   using clock = std::chrono::steady_clock;
   const auto began = clock::now();
   auto micros = [began] { return std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - began).count(); };
+  // Every VM is registered by name first: its folder holds its sockets.
+  std::vector<vm_state> states;
+  auto forget = [&](int status) {
+    for (const auto& s : states) unregister_vm(s, status, request.keep_state);
+    return status;
+  };
+  const vm_info info{"snapshot " + std::filesystem::absolute(request.snapshot).string(), {}, now_seconds(),
+                     request.keep_state, ""};
+  for (const auto& name : restore_names(request)) {
+    auto state = register_vm(name, info, request.name_claimed);
+    if (!state) {
+      fmt::print(stderr, "smvm: {}\n", state.error().message);
+      return forget(smvm_failure_status);
+    }
+    states.push_back(std::move(*state));
+  }
   std::vector<vm_run> vms;
   for (unsigned i = 0; i < request.clones; ++i) {
-    vmm::restore_options options{request.console};
+    vmm::restore_options options{request.console, states[i].dir};
     if (i > 0 || request.clones > 1) options.console.input = config::console_input::none;
     auto parts = vmm::restore_machine(request.snapshot, options);
     if (!parts) {
       fmt::print(stderr, "smvm: {}\n", parts.error().message);
-      return smvm_failure_status;
+      return forget(smvm_failure_status);
     }
     if (request.clones > 1)
       if (auto conflict = vmm::clone_conflict(parts->record, request.snapshot.string())) {
         fmt::print(stderr, "smvm: {}: {} clones cannot share it: {}\n", request.snapshot.string(), request.clones,
                    *conflict);
-        return smvm_failure_status;
+        return forget(smvm_failure_status);
       }
-    machine_options machine{options.console, std::nullopt, {}};
+    machine_options machine{parts->console, std::nullopt, {}};
     if (request.report_timing && i == 0) {
       const auto built = micros();
       machine.on_guest_running = [built, micros] {
@@ -143,9 +179,12 @@ int restore_vm(const restore_request& request) {
                    built, micros());
       };
     }
-    vms.push_back({std::move(parts->parts), std::move(machine)});
+    vms.push_back({std::move(parts->parts), std::move(machine),
+                   request.control_socket ? request.control_socket : std::optional(states[i].control())});
   }
-  return run_machines(std::move(vms), request.control_socket);
+  const auto statuses = run_machines(std::move(vms));
+  for (std::size_t i = 0; i < states.size(); ++i) unregister_vm(states[i], statuses[i], request.keep_state);
+  return combined(statuses);
 }
 
 }  // namespace smvm::run

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace smvm::run {
 
@@ -34,7 +36,17 @@ struct restore_request {
   config::console_section console;
   /// Print how long the restore took to stderr (tools/bench/restore).
   bool report_timing = false;
+  /// Each VM's name in the runtime folder (run/vm_state.hpp): this one, or
+  /// NAME-0 ... NAME-N-1 for clones; default: a new one. Its Unix sockets
+  /// (vsock's) go into its folder there, so clones never share one, and
+  /// its control socket too, unless control_socket says otherwise.
+  std::string name;
+  bool keep_state = false;    // keep the entries once the VMs end (smvm restore -d)
+  bool name_claimed = false;  // the caller claimed the names already
 };
+
+/// The names restore_vm gives `request`'s VMs.
+std::vector<std::string> restore_names(const restore_request& request);
 
 inline constexpr unsigned max_clones = 256;
 

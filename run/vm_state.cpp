@@ -64,6 +64,7 @@ vm_entry read_entry(const vm_state& state) {
       e.info.command = j.value("command", std::vector<std::string>{});
       e.info.created = j.value("created", std::int64_t{0});
       e.info.detached = j.value("detached", false);
+      e.info.logs = j.value("logs", "");
     }
   }
   if (auto text = read_text(state.dir / "exit")) {
@@ -132,7 +133,8 @@ result<vm_state> claim_vm_name(const std::string& name, const vm_info& info) {
   nlohmann::json j{{"image", info.image},
                    {"command", info.command},
                    {"created", info.created},
-                   {"detached", info.detached}};
+                   {"detached", info.detached},
+                   {"logs", info.logs}};
   if (auto w = write_text(state.dir / "info.json", j.dump() + "\n"); !w) {
     remove_vm_state(state);
     return w.error();
@@ -153,6 +155,25 @@ result<void> record_running(const vm_state& state) {
   auto started = start_time(self);
   if (!started) return make_error("cannot read this process's start time from /proc");
   return write_text(state.dir / "pid", fmt::format("{} {}\n", self, *started));
+}
+
+result<vm_state> register_vm(const std::string& name, const vm_info& info, bool claimed) {
+  auto state = claimed ? open_vm_state(name) : claim_vm_name(name, info);
+  if (!state) return state.error();
+  if (auto r = record_running(*state); !r) {
+    if (!claimed) remove_vm_state(*state);
+    return r.error();
+  }
+  return state;
+}
+
+void unregister_vm(const vm_state& state, int status, bool keep) {
+  if (keep) record_exit(state, status);
+  else remove_vm_state(state);
+}
+
+std::int64_t now_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 void record_exit(const vm_state& state, int status) {

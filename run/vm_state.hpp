@@ -42,6 +42,7 @@ struct vm_info {
   std::vector<std::string> command;
   std::int64_t created = 0;  // seconds since the epoch
   bool detached = false;
+  std::string logs;  // the folder of its stdout.log and stderr.log, when not its own (clones share one)
 };
 
 enum class vm_status { starting, running, exited, dead };
@@ -66,6 +67,13 @@ result<vm_state> claim_vm_name(const std::string& name, const vm_info& info);
 result<vm_state> open_vm_state(const std::string& name);
 /// Records this process as the one running the VM.
 result<void> record_running(const vm_state& state);
+/// Claims `name` (or opens it, when the caller claimed it) and records this
+/// process as running it; on failure, nothing is left claimed.
+result<vm_state> register_vm(const std::string& name, const vm_info& info, bool claimed);
+/// What is left of a VM once it ended: its exit status when `keep`, else nothing.
+void unregister_vm(const vm_state& state, int status, bool keep);
+/// Now, as info.json's "created" has it.
+std::int64_t now_seconds();
 /// Records how the VM ended.
 void record_exit(const vm_state& state, int status);
 /// Forgets the VM: its folder and all in it.

@@ -132,6 +132,7 @@ result<built_machine> build_machine(const config::vm_config& config) {
     return id == 0 ? hv::x86::setup_boot_processor(cpu, *entry) : result<void>{};
   });
   if (!added) return added.error();
+  machine->console = config.console;
   return machine;
 }
 

@@ -26,12 +26,19 @@ struct built_machine {
   machine_record record;
   /// The MSRs a vCPU's snapshot holds (KVM_GET_MSR_INDEX_LIST).
   std::shared_ptr<const std::vector<std::uint32_t>> saved_msrs;
+  /// Where its console goes (a restored smvm run VM keeps its workload streams).
+  config::console_section console;
 };
 
 /// How a restored VM's console reaches the host (vm.toml's [console]
 /// output and input; the device is the snapshot's).
 struct restore_options {
-  config::console_section console;
+  config::console_section console;  // input and output; a run VM's workload streams stay
+  /// Where the VM's Unix sockets (settings of type socket, vsock's
+  /// uds_path) go: this folder, under their file names, so that restored
+  /// VMs and clones of one snapshot each have their own. Empty: where the
+  /// snapshot's VM had them.
+  std::filesystem::path socket_folder;
 };
 
 /// Errors name the vm.toml line they are about ("vm.toml:3: machine.vcpus

@@ -36,7 +36,7 @@ machine_record record_machine(const config::vm_config& config) {
   machine_record r;
   r.vcpus = config.machine.vcpus;
   r.memory_mib = config.machine.memory_mib;
-  r.console_device = static_cast<std::uint8_t>(config.console.device);
+  r.console_device = config.console.workload_streams ? console_streams : static_cast<std::uint8_t>(config.console.device);
   for (const auto& device : config.devices) {
     device_record d{std::string(device.kind->name), {}};
     for (const auto& [key, value] : device.settings.values()) d.settings.push_back(record_setting(key, value));
@@ -52,7 +52,7 @@ result<config::vm_config> config_of(const machine_record& record, const std::str
   if (record.memory_mib < config::min_memory_mib || record.memory_mib > config::max_memory_mib)
     return make_error("{}: section machine: memory of {} MiB is outside {}-{} MiB", where, record.memory_mib,
                       config::min_memory_mib, config::max_memory_mib);
-  if (record.console_device > static_cast<std::uint8_t>(config::console_device::virtio))
+  if (record.console_device > console_streams)
     return make_error("{}: section machine: unknown console device {}", where, record.console_device);
   if (record.devices.size() > config::max_virtio_devices)
     return make_error("{}: section machine: {} virtio devices, at most {} fit", where, record.devices.size(),
@@ -61,7 +61,9 @@ result<config::vm_config> config_of(const machine_record& record, const std::str
   c.source_file = where;
   c.machine.vcpus = record.vcpus;
   c.machine.memory_mib = record.memory_mib;
-  c.console.device = static_cast<config::console_device>(record.console_device);
+  c.console.workload_streams = record.console_device == console_streams;
+  c.console.device = c.console.workload_streams ? config::console_device::virtio
+                                                : static_cast<config::console_device>(record.console_device);
   const std::string in = fmt::format("{}: section machine", where);
   for (const auto& d : record.devices) {
     std::map<std::string, virtio::setting_value> values;

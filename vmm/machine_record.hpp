@@ -48,7 +48,9 @@ struct device_record {
 struct machine_record {
   std::uint32_t vcpus = 1;
   std::uint64_t memory_mib = 0;
-  std::uint8_t console_device = 0;  // config::console_device
+  // config::console_device, or console_streams: virtio-console carrying
+  // smvm run's workload streams (common/stream_protocol.h).
+  std::uint8_t console_device = 0;
   std::vector<device_record> devices;
 
   template <class Visitor, class Self>
@@ -57,6 +59,8 @@ struct machine_record {
            v.value("console_device", s.console_device) && v.records("devices", s.devices);
   }
 };
+
+inline constexpr std::uint8_t console_streams = 2;
 
 /// The record of a VM built from `config`.
 machine_record record_machine(const config::vm_config& config);

@@ -62,9 +62,25 @@ result<built_machine> restore_machine(const std::filesystem::path& snapshot_path
   if (!record) return record.error();
   auto config = config_of(*record, where);
   if (!config) return config.error();
-  config->console.input = options.console.input;
-  config->console.output = options.console.output;
-  config->console.output_file = options.console.output_file;
+  if (config->console.workload_streams) {  // smvm run's VM: its streams are the workload's, in and out
+    config->console.input = config::console_input::none;
+    config->console.output = config::console_output::none;
+  } else {
+    config->console.input = options.console.input;
+    config->console.output = options.console.output;
+    config->console.output_file = options.console.output_file;
+  }
+  if (!options.socket_folder.empty())
+    for (auto& device : config->devices)
+      for (const auto& spec : device.kind->settings)
+        if (spec.type == devices::virtio::setting_type::socket) {
+          const std::string key(spec.key);
+          const std::filesystem::path was = device.settings.text(key);
+          if (was.empty()) continue;
+          auto values = device.settings.values();
+          values[key] = (options.socket_folder / was.filename()).string();
+          device.settings = devices::virtio::device_settings(std::move(values));
+        }
   auto layout = decode_section<memory_layout>(*contents, "memory");
   if (!layout) return layout.error();
   auto vm_state = decode_section<hv::x86::vm_state>(*contents, "vm");
@@ -99,6 +115,7 @@ result<built_machine> restore_machine(const std::filesystem::path& snapshot_path
     return {};
   });
   if (!added) return added.error();
+  machine->console = config->console;
   return machine;
 }
 

@@ -32,6 +32,10 @@ void start_agent(const struct run_spec* spec, int channel) {
     return;
   }
   if (channel >= 0) close(channel);
+  run_agent(spec);
+}
+
+void run_agent(const struct run_spec* spec) {
   signal(SIGCHLD, SIG_IGN); /* connections' children are reaped by the kernel */
   signal(SIGPIPE, SIG_IGN);
   int s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);

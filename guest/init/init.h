@@ -50,6 +50,8 @@ void send_frame(int channel, int type, const void* data, size_t len);
 /* agent.c: starts the guest agent, which serves vsock port SMVM_AGENT_PORT
  * in a process of its own. `channel` is closed there: only init writes it. */
 void start_agent(const struct run_spec* spec, int channel);
+/* The agent itself, in this process; never returns. */
+void run_agent(const struct run_spec* spec) __attribute__((noreturn));
 
 /* agent_session.c: serves one agent connection (a request and what
  * follows) to its end. `image` is the image's run spec: an exec's defaults. */

@@ -162,9 +162,21 @@ static int open_channel(void) {
   return fd;
 }
 
-int main(void) {
+/* `smvm-init agent`: the guest agent alone, in a guest of its own making
+ * (tools/bench/vsock boots one under smvm and under QEMU alike). */
+static void agent_only(void) {
+  static char path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  static struct run_spec spec;
+  spec.env[spec.envc++] = path;
+  spec.cwd = "/";
+  spec.user = "";
+  run_agent(&spec);
+}
+
+int main(int argc, char** argv) {
+  if (argc == 2 && !strcmp(argv[1], "agent")) agent_only();
   if (getpid() != 1) {
-    fprintf(stderr, "smvm-init runs as PID 1 of a smvm guest\n");
+    fprintf(stderr, "smvm-init runs as PID 1 of a smvm guest (or: smvm-init agent)\n");
     return 1;
   }
   mount_or_fail("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");

@@ -84,6 +84,18 @@ check "run --name with a bad name is refused" '[[ $rc == 125 && $err == *"invali
 run "$smvm" run -d --name web image
 check "run -d with a name in use is refused" '[[ $rc == 125 && $err == *"is in use"* ]]'
 
+run "$smvm" snapshot nosuch "$work/s"
+check "snapshot: an unknown VM is named" '[[ $rc == 125 && $err == *"no VM named '"'"'nosuch'"'"'"* ]]'
+run "$smvm" snapshot web "$work/s"
+check "snapshot: a VM whose control socket does not answer says so" '[[ $rc == 125 && $err == *"control.sock: cannot connect"* ]]'
+run "$smvm" restore --name 'bad name' "$work/none.snap"
+check "restore --name with a bad name is refused" '[[ $rc == 125 && $err == *"invalid VM name"* ]]'
+run "$smvm" restore -d --name web "$work/none.snap"
+check "restore -d with a name in use is refused" '[[ $rc == 125 && $err == *"is in use"* ]]'
+run "$smvm" restore -d --clones 3 --name fresh "$work/none.snap"
+check "restore -d of a missing snapshot says why, and frees the names" \
+  '[[ $rc == 125 && $err == *"fresh-0 did not start"*"none.snap"* && ! -e $SMVM_RUNTIME_DIR/fresh-0 && ! -e $SMVM_RUNTIME_DIR/fresh-2 ]]'
+
 run "$smvm" rm web
 check "rm of a running VM wants -f" '[[ $rc == 1 && $err == *"is running"* ]]'
 run "$smvm" stop -t 1 web

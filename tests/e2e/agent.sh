@@ -3,8 +3,11 @@
 # exec (stdin, stdout, stderr, status, -e -w -u, -t, 20 at once), cp of
 # 20 MB both ways with checksums from inside the guest, logs, stop, rm; a
 # foreground run that exec reaches; the library's VM handle attached (exec,
-# files, a TCP stream to a server in the guest) and started on its own.
-# Cost: three VM boots and 40 MB through vsock, about 60-90 s nested.
+# files, a TCP stream to a server in the guest) and started on its own; a
+# snapshot with a vsock connection open, restored (the guest sees the
+# reset, a new exec works) and as ten clones each answering an exec.
+# Cost: three VM boots, eleven restores and 40 MB through vsock, about 2-3
+# minutes nested.
 #   tests/e2e/agent.sh BUILD_DIR
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
@@ -68,6 +71,44 @@ check "20 execs at once: each its own output and status ($good of 20)" '[[ $good
 run "$build/smvm-test-vm-api" attach $vm 7000
 check "the library's VM handle: attach, exec, files, connect to a guest server" '[[ $rc == 0 ]]'
 [[ $rc == 0 ]] || echo "$out" | sed 's/^/#   /'
+
+# A snapshot while a vsock connection is open (an exec waiting on stdin):
+# the restored guest drops it (TRANSPORT_RESET: the exec's session sees its
+# connection end and hangs up its command) and its agent takes new ones.
+mkfifo "$work/hold"
+"$smvm" exec -i $vm sh -c 'trap "echo hup >/tmp/reset-seen" HUP; cat >/dev/null; echo eof >>/tmp/reset-seen' \
+  <"$work/hold" >"$work/held.out" 2>&1 &
+held=$!
+exec 3>"$work/hold"
+sleep 1
+run "$smvm" snapshot $vm "$work/snap"
+check "snapshot of the running VM, a vsock connection open" '[[ $rc == 0 && -s $work/snap && -s $work/snap.mem ]]'
+run "$smvm" restore -d --name restored "$work/snap"
+check "restore -d prints the restored VM's name" '[[ $rc == 0 && $out == restored ]]'
+seen=
+for _ in $(seq 1 100); do
+  seen=$("$smvm" exec restored cat /tmp/reset-seen 2>/dev/null) && [[ -n $seen ]] && break
+  sleep 0.2
+done
+check "the restored guest saw its open connection reset ('$seen')" '[[ $seen == hup* ]]'
+run "$smvm" exec restored sh -c 'echo restored-exec; exit 6'
+check "a new exec in the restored VM" '[[ $rc == 6 && $out == restored-exec ]]'
+exec 3>&-
+timeout 60 tail --pid=$held -f /dev/null || kill $held  # its stdin ended: it ends
+check "the snapshotted VM's own connection went on to its end" '[[ "$("$smvm" exec $vm cat /tmp/reset-seen)" == eof ]]'
+run "$smvm" stop -t 2 restored
+run "$smvm" rm restored
+check "the restored VM stops and goes" '[[ $rc == 0 && "$("$smvm" ps -a -q)" != *restored* ]]'
+
+run "$smvm" restore -d --clones 10 --name clone "$work/snap"
+check "restore -d --clones 10 prints ten names" '[[ $rc == 0 && $(echo "$out" | wc -l) == 10 && $out == clone-0*clone-9 ]]'
+good=0
+for i in $(seq 0 9); do
+  [[ "$(timeout 120 "$smvm" exec clone-$i sh -c "echo clone-$i" 2>&1)" == clone-$i ]] && good=$((good + 1))
+done
+check "each of ten clones answers an exec on its own socket ($good of 10)" '[[ $good == 10 ]]'
+run "$smvm" rm -f $(seq -f 'clone-%g' 0 9)
+check "rm -f stops the clones and forgets them" '[[ $rc == 0 && "$("$smvm" ps -a -q)" != *clone* ]]'
 
 run "$smvm" logs $vm
 check "logs: the workload's stdout and stderr" '[[ $rc == 0 && $out == started && $err == to-stderr ]]'

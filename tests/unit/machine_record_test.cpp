@@ -125,3 +125,22 @@ TEST_CASE("virtio kinds: disks, then the rng, the console and vsock, in window o
   CHECK(labels == std::vector<std::string>{"virtio-blk disk[0]", "virtio-blk disk[1]", "virtio-rng", "virtio-console"});
   CHECK(config::count_devices(c) == "2 disks, the rng, the console");
 }
+
+TEST_CASE("machine record: smvm run's workload streams survive the record; vsock does not keep clones apart") {
+  config::vm_config c;
+  c.machine.memory_mib = 256;
+  config::use_virtio_console(c);
+  c.console.workload_streams = true;
+  REQUIRE(config::add_device(c, "virtio-vsock", devices::virtio::device_settings({{"cid", std::int64_t{3}},
+                                                                                 {"uds_path", "/tmp/vsock.sock"}})));
+  const auto r = record_machine(c);
+  CHECK(r.console_device == console_streams);
+  auto back = config_of(r, "vm.snap");
+  REQUIRE(back);
+  CHECK(back->console.workload_streams);
+  CHECK(back->console.device == config::console_device::virtio);
+  CHECK_FALSE(clone_conflict(r, "vm.snap"));
+  machine_record bad = r;
+  bad.console_device = console_streams + 1;
+  CHECK_THAT(config_of(bad, "vm.snap").error().message, Catch::Contains("unknown console device 3"));
+}

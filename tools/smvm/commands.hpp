@@ -3,6 +3,7 @@
 // background start, exec, cp, ps, stop, logs and rm.
 
 #include "include/smvm/smvm.hpp"
+#include "run/run_vm.hpp"
 #include "run/vm_state.hpp"
 
 #include <set>
@@ -23,9 +24,13 @@ split_args split_at_operand(const std::vector<std::string>& args, const std::set
 /// smvm run -d: starts the VM in a background smvm of its own, waits
 /// until its guest agent answers (or it has ended), prints its name.
 int run_detached(const run_options& options, const std::vector<std::string>& run_args);
+/// smvm restore -d: the same for restored VMs (and clones), up once their
+/// control sockets are.
+int restore_detached(run::restore_request request, const std::vector<std::string>& restore_args);
 /// The background smvm's side: `options` as parsed, its name claimed.
 bool is_detached_child();
 void adopt_detached_name(run_options& options);
+bool adopt_detached_name(run::restore_request& request);
 
 /// The VM `name`, running; otherwise an error that says why not.
 result<run::vm_entry> running_vm(const std::string& name);
@@ -35,6 +40,8 @@ int cp_command(const std::string& source, const std::string& destination);
 int ps_command(bool all, bool quiet);
 int stop_command(const std::vector<std::string>& names, int seconds);
 int logs_command(const std::string& name, bool follow);
+/// smvm snapshot NAME PATH: through the VM's control socket.
+int snapshot_command(const std::string& name, const std::string& path);
 int rm_command(const std::vector<std::string>& names, bool force);
 
 }  // namespace smvm::cli

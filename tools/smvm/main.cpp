@@ -149,7 +149,7 @@ int snapshot_inspect_command(const std::string& path) {
 }
 
 int restore_command(smvm::run::restore_request request, const std::string& path, const std::string& output,
-                    const std::string& api_socket) {
+                    const std::string& api_socket, bool detach, const std::vector<std::string>& raw_args) {
   if (request.clones < 1 || request.clones > smvm::run::max_clones) {
     fmt::print(stderr, "smvm restore: --clones must be 1 to {}, got {}\n", smvm::run::max_clones, request.clones);
     return failure;
@@ -167,6 +167,12 @@ int restore_command(smvm::run::restore_request request, const std::string& path,
     request.console.output_file = output;
   }
   request.report_timing = std::getenv("SMVM_RESTORE_TIMING") != nullptr;
+  if (!request.name.empty())
+    if (auto ok = smvm::run::check_vm_name(request.name); !ok) {
+      fmt::print(stderr, "smvm restore: --name: {}\n", ok.error().message);
+      return failure;
+    }
+  if (!smvm::cli::adopt_detached_name(request) && detach) return smvm::cli::restore_detached(request, raw_args);
   return smvm::run::restore_vm(request);
 }
 
@@ -179,6 +185,8 @@ int main(int argc, char** argv) {
     return run_command(std::vector<std::string>(argv + 2, argv + argc));
   if (argc >= 2 && std::string_view(argv[1]) == "exec")
     return smvm::cli::exec_command(std::vector<std::string>(argv + 2, argv + argc));
+  if (argc == 4 && std::string_view(argv[1]) == "snapshot" && std::string_view(argv[2]) != "inspect")
+    return smvm::cli::snapshot_command(argv[2], argv[3]);
 
   CLI::App app{"smvm: run OCI and Docker images, and Linux VMs, as KVM microVMs", "smvm"};
   std::string config_file;
@@ -220,7 +228,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> rmi_refs;
   auto* rmi = app.add_subcommand("rmi", "Remove images from the store");
   rmi->add_option("reference", rmi_refs, "Image names as smvm images lists them")->required();
-  auto* snapshot = app.add_subcommand("snapshot", "Work with snapshot files");
+  auto* snapshot = app.add_subcommand("snapshot", "smvm snapshot NAME PATH: snapshot a running VM; or inspect FILE");
   std::string inspect_path;
   auto* inspect = snapshot->add_subcommand("inspect", "Print what a snapshot file holds, after checking it");
   inspect->add_option("file", inspect_path, "The snapshot file")->required();
@@ -231,6 +239,9 @@ int main(int argc, char** argv) {
   restore->add_option("--clones", restore_request.clones, "Run N VMs from the snapshot in this process (default 1)")
     ->type_name("N");
   restore->add_option("--api-sock", api_socket, "Serve the control socket here (one VM only)")->type_name("PATH");
+  bool restore_detach = false;
+  restore->add_flag("-d,--detach", restore_detach, "Run in the background and print the VMs' names");
+  restore->add_option("--name", restore_request.name, "Name the VM; clones are NAME-0 ... NAME-N-1 (default: new names)");
   restore->add_option("--console-output", restore_output, "Where the guest console goes: stdout (default), none or FILE")
     ->type_name("WHERE");
   app.require_subcommand(0, 1);
@@ -253,10 +264,12 @@ int main(int argc, char** argv) {
   if (*rmi) return rmi_command(rmi_refs);
   if (*inspect) return snapshot_inspect_command(inspect_path);
   if (*snapshot) {
-    fmt::print(stderr, "smvm snapshot: give a subcommand: inspect FILE (see smvm snapshot --help)\n");
+    fmt::print(stderr, "smvm snapshot: give NAME PATH (a running VM, where to write), or inspect FILE\n");
     return failure;
   }
-  if (*restore) return restore_command(restore_request, restore_path, restore_output, api_socket);
+  if (*restore)
+    return restore_command(restore_request, restore_path, restore_output, api_socket, restore_detach,
+                           std::vector<std::string>(argv + 2, argv + argc));
   if (config_file.empty()) {
     fmt::print(stderr, "smvm: nothing to run: give --config FILE or a command (see smvm --help)\n");
     return failure;

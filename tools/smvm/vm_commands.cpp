@@ -3,6 +3,7 @@
 
 #include "tools/smvm/commands.hpp"
 
+#include "include/smvm/vm.hpp"
 #include "run/run_vm.hpp"
 
 #include <fmt/format.h>
@@ -109,15 +110,31 @@ int logs_command(const std::string& name, bool follow) {
     fmt::print(stderr, "smvm logs: the VM '{}' runs in the foreground: its output goes to its own terminal\n", name);
     return 1;
   }
+  // Clones of one restore share their process's logs, in the first one's folder.
+  const run::vm_state logs{name, vm->info.logs.empty() ? vm->state.dir : std::filesystem::path(vm->info.logs)};
   std::uint64_t out = 0, err = 0;
   for (;;) {
     auto now = run::find_vm(name);
     const bool was_running = follow && now && now->status == run::vm_status::running;
-    copy_new(vm->state.stdout_log(), out, stdout);
-    copy_new(vm->state.stderr_log(), err, stderr);
+    copy_new(logs.stdout_log(), out, stdout);
+    copy_new(logs.stderr_log(), err, stderr);
     if (!was_running) return 0;  // one more pass after it ended took the last of it
     std::this_thread::sleep_for(100ms);
   }
+}
+
+int snapshot_command(const std::string& name, const std::string& path) {
+  auto vm = smvm::vm::attach(name);
+  if (!vm) {
+    fmt::print(stderr, "smvm snapshot: {}\n", vm.error().message);
+    return failure;
+  }
+  if (auto r = vm->snapshot(path); !r) {
+    fmt::print(stderr, "smvm snapshot: {}: {}\n", name, r.error().message);
+    return failure;
+  }
+  fmt::print("{}\n", path);
+  return 0;
 }
 
 int rm_command(const std::vector<std::string>& names, bool force) {

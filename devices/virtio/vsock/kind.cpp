@@ -33,10 +33,6 @@ result<made_device> make(const device_context& context, const device_settings& s
   return made_device{std::move(*made), std::nullopt};
 }
 
-std::optional<std::string> clone_conflict(const device_settings& s) {
-  return fmt::format("the vsock socket {} can be listened on by one VM only, so clones cannot share it", s.text("uds_path"));
-}
-
 }  // namespace
 
 extern const device_kind kind{
@@ -48,7 +44,6 @@ extern const device_kind kind{
   .blocking = false,  // every socket is non-blocking
   .make = make,
   .validate = validate,
-  .clone_conflict = clone_conflict,
 };
 
 }  // namespace smvm::devices::virtio::vsock
