@@ -36,49 +36,38 @@ result<std::string> read_line(int fd, clock::time_point deadline, const std::str
   return make_error("{}: the VM's vsock answered with a line that is too long", where);
 }
 
+/// Writes all of `bytes` with `put` (write, or send), waiting whenever the
+/// fd is full; an error names `what`.
+template <class Put>
+result<void> put_all(int fd, std::span<const std::uint8_t> bytes, std::string_view what, Put put) {
+  while (!bytes.empty()) {
+    const ssize_t n = put(fd, bytes.data(), bytes.size());
+    if (n > 0) {
+      bytes = bytes.subspan(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      pollfd p{fd, POLLOUT, 0};
+      ::poll(&p, 1, -1);
+      continue;
+    }
+    return make_error("writing {}: {}", what, std::strerror(errno));
+  }
+  return {};
+}
+
+/// A socket is sent to with MSG_NOSIGNAL, so a peer that has gone is an
+/// EPIPE error here, never a SIGPIPE that kills the program embedding smvm.
+result<void> send_all(int fd, std::span<const std::uint8_t> bytes, std::string_view what) {
+  return put_all(fd, bytes, what, [](int f, const void* p, std::size_t n) { return ::send(f, p, n, MSG_NOSIGNAL); });
+}
+
 }  // namespace
 
 result<void> write_all(int fd, std::span<const std::uint8_t> bytes, std::string_view what) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n > 0) {
-      bytes = bytes.subspan(static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {
-      pollfd p{fd, POLLOUT, 0};
-      ::poll(&p, 1, -1);
-      continue;
-    }
-    return make_error("writing {}: {}", what, std::strerror(errno));
-  }
-  return {};
+  return put_all(fd, bytes, what, [](int f, const void* p, std::size_t n) { return ::write(f, p, n); });
 }
-
-namespace {
-
-/// write_all for a socket: MSG_NOSIGNAL, so a peer that has gone is an
-/// EPIPE error here, never a SIGPIPE that kills the program embedding smvm.
-result<void> send_all(int fd, std::span<const std::uint8_t> bytes, std::string_view what) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      bytes = bytes.subspan(static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {
-      pollfd p{fd, POLLOUT, 0};
-      ::poll(&p, 1, -1);
-      continue;
-    }
-    return make_error("writing {}: {}", what, std::strerror(errno));
-  }
-  return {};
-}
-
-}  // namespace
 
 result<void> send_all_to_socket(int fd, std::span<const std::uint8_t> bytes, std::string_view what) {
   return send_all(fd, bytes, what);

@@ -79,6 +79,8 @@ result<file_info> read_file(const std::filesystem::path& uds_path, const std::st
     if (f->type == SMVM_AGENT_END) break;
     if (f->type != SMVM_AGENT_DATA) return make_error("the guest agent sent frame 0x{:02x} in a file", f->type);
     got += f->payload.size();
+    if (got > info.size)  // a guest that sends on and on fills no disk
+      return make_error("{} in the guest grew while it was copied (more than the {} bytes announced)", guest_path, info.size);
     if (auto w = write_all(sink, f->payload, "the copy"); !w) return w.error();
   }
   // A file that changed while it was read gives another length; say so

@@ -6,6 +6,9 @@
 #include "run/run_vm.hpp"
 #include "run/vm_state.hpp"
 
+#include <CLI/CLI.hpp>
+
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,6 +23,9 @@ struct split_args {
   std::vector<std::string> rest;
 };
 split_args split_at_operand(const std::vector<std::string>& args, const std::set<std::string>& takes_value);
+/// Parses split_args' options with `app`; the status to exit with when
+/// that is all (--help: 0, a bad option: 125, said on stderr), else nothing.
+std::optional<int> parse_options(CLI::App& app, const std::vector<std::string>& options);
 
 /// smvm run -d: starts the VM in a background smvm of its own, waits
 /// until its guest agent answers (or it has ended), prints its name.

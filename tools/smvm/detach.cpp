@@ -66,6 +66,17 @@ split_args split_at_operand(const std::vector<std::string>& args, const std::set
   return out;
 }
 
+std::optional<int> parse_options(CLI::App& app, const std::vector<std::string>& options) {
+  try {
+    std::vector<std::string> reversed(options.rbegin(), options.rend());  // CLI11 takes them last first
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : failure;
+  }
+  return std::nullopt;
+}
+
 bool is_detached_child() {
   const char* name = std::getenv(detached_name_variable);
   return name && *name;

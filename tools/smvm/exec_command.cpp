@@ -68,13 +68,7 @@ int exec_command(const std::vector<std::string>& args) {
   app.add_option("-u,--user", request.user, "User: name, uid, name:group or uid:gid");
   app.footer("Options go before NAME; what follows NAME is the command.\n"
              "Exit status: the command's; 125 when smvm failed, 126/127 when the command cannot run.");
-  try {
-    std::vector<std::string> reversed(split.options.rbegin(), split.options.rend());
-    app.parse(reversed);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : failure;
-  }
+  if (auto done = smvm::cli::parse_options(app, split.options)) return *done;
   if (split.rest.empty()) {
     fmt::print(stderr, "smvm exec: no command: give one after the VM's name\n");
     return failure;

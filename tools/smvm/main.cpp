@@ -69,13 +69,7 @@ int run_command(const std::vector<std::string>& args) {
   app.add_option("--kernel-log", options.kernel_log, "Write the guest kernel's log to FILE")->type_name("FILE");
   app.footer("Options go before IMAGE; what follows IMAGE (or `--`) is the command.\n"
              "Exit status: the workload's; 125 when smvm failed, 126/127 when the command cannot run.");
-  try {
-    std::vector<std::string> reversed(split.options.rbegin(), split.options.rend());
-    app.parse(reversed);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : failure;
-  }
+  if (auto done = smvm::cli::parse_options(app, split.options)) return *done;
   if (has_entrypoint) options.entrypoint = entrypoint;
   options.command = split.rest;
   char* end = nullptr;
