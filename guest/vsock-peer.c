@@ -2,6 +2,10 @@
 // each way with the host peer (tests/e2e/vsock_host.cpp) over AF_VSOCK:
 //   vsock-peer serve PORT BYTES    listen on PORT, accept one connection
 //   vsock-peer connect PORT BYTES  connect to the host (CID 2) on PORT
+//   vsock-peer flood PORT CONNS    open CONNS connections to the host's PORT
+//     and write to all of them for 10 s, as fast as each takes bytes; then
+//     "flood: N connections, B bytes, the last write T ms before the end"
+//     (a host that never reads should stop the flood with its credit)
 // Both directions run at once; each side prints what it sent and received
 // as "guest sent N checksum X" / "guest received N checksum X" (FNV-1a 64
 // over the bytes), for the suite to compare with the host peer's lines.
@@ -88,17 +92,68 @@ static void exchange(int fd, uint64_t n) {
   printf("guest received %llu checksum %016llx\n", (unsigned long long)got, (unsigned long long)got_sum);
 }
 
+static int connect_host(unsigned port) {
+  struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_port = port, .svm_cid = VMADDR_CID_HOST};
+  int fd = socket(AF_VSOCK, SOCK_STREAM, 0);
+  if (fd < 0) die("socket(AF_VSOCK)");
+  // Linux gives up a vsock connect after 2 s by default; a nested guest's
+  // host may take longer to answer, and a refusal comes at once anyway.
+  struct timeval limit = {30, 0};
+  setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT, &limit, sizeof limit);
+  if (connect(fd, (struct sockaddr*)&addr, sizeof addr) != 0) {
+    printf("connect failed: %s\n", strerror(errno));
+    exit(3);
+  }
+  return fd;
+}
+
+static long long now_ms(void) {
+  struct timeval t;
+  gettimeofday(&t, NULL);
+  return t.tv_sec * 1000LL + t.tv_usec / 1000;
+}
+
+static void flood(unsigned port, unsigned conns) {
+  enum { MAX_CONNS = 256, SECONDS = 10 };
+  if (conns > MAX_CONNS) conns = MAX_CONNS;
+  static struct pollfd fds[MAX_CONNS];
+  for (unsigned i = 0; i < conns; i++) {
+    fds[i].fd = connect_host(port);
+    fds[i].events = POLLOUT;
+    fcntl(fds[i].fd, F_SETFL, fcntl(fds[i].fd, F_GETFL) | O_NONBLOCK);
+  }
+  printf("flooding %u connections\n", conns);
+  memset(out_buf, 'f', sizeof out_buf);
+  unsigned long long total = 0;
+  long long start = now_ms(), last = start;
+  while (now_ms() - start < SECONDS * 1000) {
+    if (poll(fds, conns, 200) <= 0) continue;
+    for (unsigned i = 0; i < conns; i++) {
+      if (!(fds[i].revents & POLLOUT)) continue;
+      ssize_t k = write(fds[i].fd, out_buf, sizeof out_buf);
+      if (k > 0) { total += (unsigned long long)k; last = now_ms(); }
+      else if (k < 0 && errno != EAGAIN) die("write");
+    }
+  }
+  printf("flood: %u connections, %llu bytes, the last write %lld ms before the end\n", conns, total,
+         start + SECONDS * 1000 - last);
+}
+
 int main(int argc, char** argv) {
   char* end = NULL;
   unsigned long port = argc == 4 ? strtoul(argv[2], &end, 10) : 0;
   unsigned long long n = argc == 4 && *end == '\0' ? strtoull(argv[3], &end, 10) : 0;
   if (argc != 4 || *end != '\0' || port == 0 || port > 0xffffffffUL ||
-      (strcmp(argv[1], "serve") != 0 && strcmp(argv[1], "connect") != 0)) {
-    fprintf(stderr, "usage: vsock-peer serve|connect PORT BYTES\n");
+      (strcmp(argv[1], "serve") != 0 && strcmp(argv[1], "connect") != 0 && strcmp(argv[1], "flood") != 0)) {
+    fprintf(stderr, "usage: vsock-peer serve|connect PORT BYTES, or flood PORT CONNECTIONS\n");
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);  // a closed peer is an EPIPE to report, not a silent death
   setvbuf(stdout, NULL, _IOLBF, 0);
+  if (argv[1][0] == 'f') {
+    flood((unsigned)port, (unsigned)n);
+    return 0;
+  }
   struct sockaddr_vm addr = {.svm_family = AF_VSOCK, .svm_port = (unsigned)port};
   int fd = socket(AF_VSOCK, SOCK_STREAM, 0);
   if (fd < 0) die("socket(AF_VSOCK)");
@@ -112,15 +167,8 @@ int main(int argc, char** argv) {
     close(fd);
     fd = c;
   } else {
-    // Linux gives up a vsock connect after 2 s by default; a nested guest's
-    // host may take longer to answer, and a refusal comes at once anyway.
-    struct timeval limit = {30, 0};
-    setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT, &limit, sizeof limit);
-    addr.svm_cid = VMADDR_CID_HOST;
-    if (connect(fd, (struct sockaddr*)&addr, sizeof addr) != 0) {
-      printf("connect failed: %s\n", strerror(errno));
-      return 3;
-    }
+    close(fd);
+    fd = connect_host((unsigned)port);
   }
   exchange(fd, n);
   return 0;

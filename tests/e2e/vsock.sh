@@ -5,8 +5,10 @@
 # at once and checksums compared across (guest/vsock-peer.c in the guest,
 # tests/e2e/vsock_host.cpp on the host), a CONNECT to a guest port nobody
 # listens on (EOF, no OK) and a guest connect to a host port nobody listens
-# on (the connect fails). Cost: about 30 s nested (two VM boots and 50 MiB
-# each way twice),
+# on (the connect fails); and a guest flooding 100 connections into a host
+# program that never reads (credit stops it, smvm's memory stays bounded).
+# Cost: about 45 s nested (three VM boots, 50 MiB each way twice, a 10 s
+# flood),
 # each boot bounded by TEST_TIMEOUT (240 s) plus 70 s; SMVM_VSOCK_BYTES
 # sets the size. Run through tools/kvm-run, like boot.sh.
 #   [SMVM_VSOCK_BYTES=N] tests/e2e/vsock.sh BUILD_DIR
@@ -140,5 +142,48 @@ check "a guest connect to a host port nothing listens on is reset or refused" \
   '[[ ( $out == *"connect failed: Connection reset by peer"* || $out == *"connect failed: Connection refused"* ) &&
      $out == *"unheard connect status 3"* ]]'
 check "the VM exits 0 once the guest has seen both" '[[ $rc == 0 ]]'
+
+# --- a guest floods a host program that never reads --------------------------
+# 100 connections to v.sock_6000, whose listener (socat, with a backlog for
+# them all: a full one refuses a connect, which the guest sees as a reset;
+# into a sleep that never reads) takes a few hundred KiB each and then nothing. smvm holds at
+# most 256 KiB of each connection's bytes, then gives the guest no more
+# credit: its writes stop, and smvm's own memory (RssAnon: guest RAM is
+# shared memory, not counted there) grows by a bounded amount.
+initramfs fl <<'INIT'
+vsock-peer flood 6000 100; echo "flood status $?"
+exec smvm-exit 0
+INIT
+vm fl
+flood_case() {
+  set +e
+  vm_pid=
+  rm -f "$work/v.sock_6000"
+  setsid socat -d -u UNIX-LISTEN:"$work/v.sock_6000",fork,backlog=256 SYSTEM:"sleep 300" 2>"$work/socat.err" &
+  socat_pid=$!
+  for _ in $(seq 100); do [[ -S $work/v.sock_6000 ]] && break; sleep 0.1; done
+  start_vm fl
+  first= peak=0
+  while kill -0 "$vm_pid" 2>/dev/null; do
+    pid=$(pgrep -P "$vm_pid" -x smvm)
+    anon=$( [[ -n $pid ]] && awk '/^RssAnon/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+    if [[ -n $anon ]]; then
+      [[ -z $first ]] && grep -q flooding "$work/vm.out" && first=$anon
+      ((anon > peak)) && peak=$anon
+    fi
+    sleep 0.2
+  done
+  kill -TERM -- -"$socat_pid" 2>/dev/null
+  end_vm
+  err+=$'\n'"socat: $(tail -5 "$work/socat.err")"
+  set -e
+}
+flood_case
+again_after_reset "$rc" "$work/vm.err" && flood_case
+check "a flood into a host program that never reads is held back by credit ($(grep -o 'flood: .*end' <<<"$out"))" \
+  '[[ $out == *"flood: 100 connections"* && $(sed -n "s/.*the last write \([0-9]*\) ms.*/\1/p" <<<"$out") -ge 2000 ]]'
+check "smvm's own memory grows by at most 64 MiB under it (from ${first:-?} KiB to $peak KiB)" \
+  '[[ -n $first && $((peak - first)) -lt 65536 ]]'
+check "the flooding VM goes on and exits 0" '[[ $rc == 0 && $out == *"flood status 0"* ]]'
 
 finish
