@@ -131,6 +131,33 @@ result<vm> vm::start(run_options options, std::chrono::seconds timeout) {
   return make_error("the VM {}'s guest agent did not answer in {} s", options.name, timeout.count());  // ~vm stops it
 }
 
+result<vm> vm::restore(const std::filesystem::path& snapshot, std::string name, std::chrono::seconds timeout) {
+  if (name.empty()) name = run::new_vm_name();
+  else if (auto ok = run::check_vm_name(name); !ok) return ok.error();
+  run::restore_request request;
+  request.snapshot = snapshot;
+  request.name = name;
+  request.console.input = config::console_input::none;
+  auto s = std::make_unique<state>();
+  s->paths = {name, run::runtime_root() / name};
+  s->started_here = true;
+  std::packaged_task<int()> task([request] { return run::restore_vm(request); });
+  s->exit_status = task.get_future();
+  s->runner = std::thread(std::move(task));
+  vm handle{std::move(s)};
+  // A restored guest runs at once: the VM is up when its control socket is.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (auto status = handle.state_->finished())
+      return make_error("the VM {} from {} ended at once, with exit status {} (its reasons are on stderr)", name,
+                        snapshot.string(), *status);
+    std::error_code ec;
+    if (std::filesystem::exists(handle.state_->paths.control(), ec)) return handle;
+    std::this_thread::sleep_for(20ms);
+  }
+  return make_error("the VM {} from {} was not running in {} s", name, snapshot.string(), timeout.count());
+}
+
 result<vm> vm::attach(const std::string& name) {
   auto entry = run::find_vm(name);
   if (!entry) return entry.error();

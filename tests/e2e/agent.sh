@@ -100,6 +100,10 @@ run "$smvm" stop -t 2 restored
 run "$smvm" rm restored
 check "the restored VM stops and goes" '[[ $rc == 0 && "$("$smvm" ps -a -q)" != *restored* ]]'
 
+run "$build/smvm-test-vm-api" restore "$work/snap"
+check "the library's VM handle: restore a snapshot, exec and files, stop it" '[[ $rc == 0 ]]'
+[[ $rc == 0 ]] || echo "$out$err" | sed 's/^/#   /'
+
 run "$smvm" restore -d --clones 10 --name clone "$work/snap"
 check "restore -d --clones 10 prints ten names" '[[ $rc == 0 && $(echo "$out" | wc -l) == 10 && $out == clone-0*clone-9 ]]'
 good=0

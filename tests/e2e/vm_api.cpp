@@ -2,6 +2,7 @@
 // end, for tests/e2e/agent.sh.
 //   smvm-test-vm-api attach NAME PORT   a VM running an echo server on PORT
 //   smvm-test-vm-api start IMAGE        a VM of its own, started and stopped
+//   smvm-test-vm-api restore SNAPSHOT   a VM of its own from a snapshot
 // Prints a line per check; exit 0 when every one passed.
 #include <smvm/vm.hpp>
 
@@ -77,8 +78,16 @@ int main(int argc, char** argv) {
       auto status = vm->stop();
       check(status && *status == 0, "stop ends it with status 0");
     }
+  } else if (mode == "restore" && argc == 3) {
+    auto vm = smvm::vm::restore(argv[2], "api-restored");
+    check(vm && vm->name() == "api-restored", "restore", vm ? "" : describe(vm.error()));
+    if (vm) {
+      exercise(*vm, 0);
+      auto status = vm->stop();
+      check(status && *status == 0, "stop ends it with status 0");
+    }
   } else {
-    std::fprintf(stderr, "usage: smvm-test-vm-api attach NAME PORT | start IMAGE\n");
+    std::fprintf(stderr, "usage: smvm-test-vm-api attach NAME PORT | start IMAGE | restore SNAPSHOT\n");
     return 2;
   }
   return failures == 0 ? 0 : 1;
