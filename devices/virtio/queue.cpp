@@ -81,6 +81,19 @@ result<void> queue::store16(std::uint64_t address, std::uint16_t value) const {
   return {};
 }
 
+result<std::uint16_t> queue::available_index() const {
+  auto idx = load16(config_.avail_ring + 2);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return idx;
+}
+
+result<void> queue::notify_on_next_offer() {
+  if (!event_idx_) return {};  // without it the driver notifies every offer
+  auto idx = available_index();
+  if (!idx) return idx.error();
+  return store16(config_.used_ring + 4 + 8ull * config_.size, *idx);
+}
+
 result<std::optional<chain>> queue::pop() {
   auto avail_idx = load16(config_.avail_ring + 2);
   if (!avail_idx) return avail_idx.error();

@@ -97,6 +97,13 @@ class queue {
     return used && should_interrupt();
   }
 
+  /// The driver's available index: how many requests it has offered (mod 2^16).
+  result<std::uint16_t> available_index() const;
+  /// Asks the driver to notify when it offers its next request (with
+  /// VIRTIO_F_EVENT_IDX, avail_event is otherwise the next one the device
+  /// takes, which a device that leaves buffers waiting has passed long ago).
+  result<void> notify_on_next_offer();
+
   std::uint16_t next_avail() const { return next_avail_; }
   std::uint16_t next_used() const { return next_used_; }
   /// For restoring a queue: where the device stood.

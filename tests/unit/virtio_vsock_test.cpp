@@ -370,10 +370,27 @@ TEST_CASE("virtio-vsock device: a guest REQUEST on the transmit queue is answere
   CHECK(answer.dst_port == 1234);
   ::close(listener);
 
-  // Restored, the guest is told its connections are gone.
+  // Restored, the guest is told its connections are gone; host programs'
+  // connections wait until it has handled that (its next event notify).
+  auto reset_state = [&device] {  // (resetting, backend wanted), asked of the lent server
+    auto lent = device.lend(0);
+    auto& server = static_cast<vsock::connection_server&>(*lent);
+    auto state = std::pair(server.resetting(), server.backend_wanted());
+    device.take_back(0, std::move(lent));
+    return state;
+  };
+  CHECK(reset_state() == std::pair(false, true));
   REQUIRE(device.restore_extra({}));
+  CHECK(reset_state() == std::pair(true, false));
   offer(0x7000, 0x8000, 0xb000, 4, true);
   REQUIRE(device.process_queue(vsock::device::event_queue));
   CHECK(m.get<std::uint16_t>(0x8802) == 1);
   CHECK(m.get<std::uint32_t>(0xb000) == 0);  // VIRTIO_VSOCK_EVENT_TRANSPORT_RESET
+  CHECK(reset_state() == std::pair(true, false));  // written, not yet handled
+  REQUIRE(device.process_queue(vsock::device::event_queue));  // a notify with no buffer back: still not
+  CHECK(reset_state() == std::pair(true, false));
+  m.put<std::uint16_t>(0x8000 + 4 + 2, 0);  // the guest gives the buffer back (ring entry 1) and notifies
+  m.put<std::uint16_t>(0x8000 + 2, 2);
+  REQUIRE(device.process_queue(vsock::device::event_queue));
+  CHECK(reset_state() == std::pair(false, true));
 }

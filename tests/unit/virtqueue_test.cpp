@@ -145,6 +145,22 @@ TEST_CASE("virtqueue: with EVENT_IDX, the driver is interrupted when used_event 
   CHECK(d.memory.get<std::uint16_t>(0x3000 + 4 + 8 * 8) == 3);
 }
 
+TEST_CASE("virtqueue: a device that leaves buffers waiting can ask to be told of the next offer") {
+  driver d;
+  for (std::uint16_t i = 0; i < 4; ++i) {
+    d.descriptor(0x1000, i, 0x4000, 16, 0);
+    d.offer(i);
+  }
+  auto q = d.make(true);
+  REQUIRE(q.pop());
+  CHECK(d.memory.get<std::uint16_t>(0x3000 + 4 + 8 * 8) == 1);  // the next it takes: passed by the driver long ago
+  REQUIRE(q.notify_on_next_offer());
+  CHECK(d.memory.get<std::uint16_t>(0x3000 + 4 + 8 * 8) == 4);  // the next the driver offers
+  auto offered = q.available_index();
+  REQUIRE(offered);
+  CHECK(*offered == 4);
+}
+
 TEST_CASE("virtqueue: a chain that loops is rejected") {
   driver d;
   d.descriptor(0x1000, 0, 0x4000, 16, desc_flags::next, 1);

@@ -54,7 +54,7 @@ void connection_server::reset() {
   muxer_->drop_all();
   staged_.reset();
   starved_ = false;
-  owe_transport_reset_ = false;
+  reset_ = reset_state::none;
 }
 
 std::vector<queue*> connection_server::queues() {
@@ -77,7 +77,7 @@ result<bool> connection_server::serve(std::uint16_t index) {
 }
 
 result<bool> connection_server::serve_backend() {
-  muxer_->poll_host();
+  if (reset_ == reset_state::none) muxer_->poll_host();  // else held until the guest has reset (backend_wanted)
   return serve_receive();
 }
 
@@ -129,7 +129,13 @@ result<bool> connection_server::serve_receive() {
 }
 
 result<bool> connection_server::serve_event() {
-  if (!event_ || !owe_transport_reset_) return false;
+  if (reset_ == reset_state::sent) {  // once the guest gives the buffer back, it has handled the reset
+    auto offered = event_ ? event_->available_index() : result<std::uint16_t>(offered_when_sent_);
+    if (!offered) return offered.error();
+    if (*offered != offered_when_sent_) reset_ = reset_state::none;  // host programs may connect
+    return false;
+  }
+  if (!event_ || reset_ != reset_state::owed) return false;
   auto next = event_->pop();
   if (!next) return next.error();
   if (!*next) return false;  // told once the guest offers an event buffer
@@ -143,7 +149,11 @@ result<bool> connection_server::serve_event() {
     }
   if (written == 0) return make_error("an event buffer smaller than {} bytes", sizeof transport_reset);
   if (auto r = event_->push_used((*next)->head, written); !r) return r.error();
-  owe_transport_reset_ = false;
+  auto offered = event_->available_index();
+  if (!offered) return offered.error();
+  offered_when_sent_ = *offered;
+  if (auto r = event_->notify_on_next_offer(); !r) return r.error();
+  reset_ = reset_state::sent;
   return event_->should_interrupt();
 }
 

@@ -24,14 +24,19 @@ class connection_server final : public queue_server {
   result<bool> serve(std::uint16_t index) override;
   int backend_fd() const override { return muxer_->poll_fd(); }
   result<bool> serve_backend() override;
-  bool backend_wanted() const override { return !starved_; }
+  /// Host programs' connections wait while a transport reset is not yet
+  /// handled by the guest: one let through before would be reset with
+  /// the stale ones.
+  bool backend_wanted() const override { return !starved_ && reset_ == reset_state::none; }
 
   void activate(std::optional<queue> rx, std::optional<queue> tx, std::optional<queue> event);
   /// Forgets the queues, every connection and what was owed the guest.
   void reset();
   std::vector<queue*> queues();
   /// The guest's connections are gone (a restore): tell it so.
-  void owe_transport_reset() { owe_transport_reset_ = true; }
+  void owe_transport_reset() { reset_ = reset_state::owed; }
+  /// True until the guest has handled the transport reset it is owed.
+  bool resetting() const { return reset_ != reset_state::none; }
   const muxer& connections() const { return *muxer_; }
 
  private:
@@ -51,7 +56,13 @@ class connection_server final : public queue_server {
   std::size_t staged_sent_ = 0;
   std::size_t last_room_ = 4096;  // payload room of the guest's last receive buffer
   bool starved_ = false;          // the muxer had a packet and the guest no buffer
-  bool owe_transport_reset_ = false;
+  // A restored guest is owed VIRTIO_VSOCK_EVENT_TRANSPORT_RESET; once it is
+  // written, the guest's next event queue notify says it has handled it:
+  // Linux drops its connections, then gives the event buffer back and
+  // kicks (virtio_transport_event_work).
+  enum class reset_state { none, owed, sent };
+  reset_state reset_ = reset_state::none;
+  std::uint16_t offered_when_sent_ = 0;  // the event queue's available index then
 };
 
 class device final : public device_model {
