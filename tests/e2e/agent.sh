@@ -5,9 +5,10 @@
 # foreground run that exec reaches; the library's VM handle attached (exec,
 # files, a TCP stream to a server in the guest) and started on its own; a
 # snapshot with a vsock connection open, restored (the guest sees the
-# reset, a new exec works) and as ten clones each answering an exec.
-# Cost: three VM boots, eleven restores and 40 MB through vsock, about 2-3
-# minutes nested.
+# reset, a new exec works) and as ten clones each answering an exec; two
+# VMs in one process, one flooding a host reader that never reads while the
+# other answers execs. Cost: five VM boots, twelve restores and 40 MB
+# through vsock, about 3-4 minutes nested.
 #   tests/e2e/agent.sh BUILD_DIR
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
@@ -141,6 +142,11 @@ kill -TERM $fg
 wait $fg || true
 check "its output stayed on its own stdout; it is forgotten once it ends" \
   '[[ "$(cat "$work/fg.out")" == fg-started && "$("$smvm" ps -a -q)" != *fg* ]]'
+
+run "$build/smvm-test-vm-api" flood "$archive"
+check "a VM flooding a host reader that never reads leaves another VM of the process answering, memory bounded" \
+  '[[ $rc == 0 ]]'
+echo "$out" | sed 's/^/#   /'
 
 run "$build/smvm-test-vm-api" start "$archive"
 check "the library's VM handle: start a VM, exec and files, stop it" '[[ $rc == 0 ]]'

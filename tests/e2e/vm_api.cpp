@@ -3,10 +3,16 @@
 //   smvm-test-vm-api attach NAME PORT   a VM running an echo server on PORT
 //   smvm-test-vm-api start IMAGE        a VM of its own, started and stopped
 //   smvm-test-vm-api restore SNAPSHOT   a VM of its own from a snapshot
+//   smvm-test-vm-api flood IMAGE        two VMs in this process: one's command
+//     writes without end to a host reader that never reads; the other's
+//     execs go on, and this process's own memory stays bounded
 // Prints a line per check; exit 0 when every one passed.
 #include <smvm/vm.hpp>
 
+#include <csignal>
+#include <fstream>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 
 #include <cstdio>
@@ -55,6 +61,60 @@ void exercise(const smvm::vm& vm, std::uint16_t port) {
   check(sent && back == message, "connect: the guest's echo server answers", back);
 }
 
+/// This process's RssAnon in KiB (guest RAM is shared memory, not in it).
+long rss_anon_kib() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  long value = 0;
+  while (status >> key) {
+    if (key == "RssAnon:") {
+      status >> value;
+      return value;
+    }
+    status.ignore(1 << 10, '\n');
+  }
+  return -1;
+}
+
+void flood(const std::string& image) {
+  std::signal(SIGPIPE, SIG_IGN);  // the unread pipe is closed at the end: an EPIPE for the flooding exec
+  smvm::run_options options;
+  options.image = image;
+  options.entrypoint = "";
+  options.command = {"sleep", "100000"};
+  options.name = "flooder";
+  auto a = smvm::vm::start(options);
+  options.name = "bystander";
+  auto b = smvm::vm::start(options);
+  check(a && b, "two VMs started in one process", a ? (b ? "" : describe(b.error())) : describe(a.error()));
+  if (!a || !b) return;
+  int never_read[2];
+  if (::pipe(never_read) != 0) return check(false, "pipe");
+  std::thread flooding([&] { (void)a->exec({"cat", "/dev/zero"}).run(-1, never_read[1], never_read[1]); });
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // credit has run out long before
+  const long before = rss_anon_kib();
+  int answered = 0;
+  const auto began = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) {
+    auto r = b->exec({"sh", "-c", "echo bystander-" + std::to_string(i)}).run();
+    answered += r && r->status == 0 && r->out == "bystander-" + std::to_string(i) + "\n";
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const long after = rss_anon_kib();
+  check(answered == 10, "the other VM answers 10 execs during the flood",
+        std::to_string(answered) + " in " + std::to_string(seconds) + " s");
+  check(before > 0 && after - before < 64 * 1024, "this process's memory stays bounded while the flood goes on",
+        std::to_string(before) + " KiB, 3 s later " + std::to_string(after) + " KiB");
+  auto a_status = a->stop();
+  check(bool(a_status), "the flooding VM stops");
+  ::close(never_read[0]);  // its exec, blocked writing to the pipe, ends with EPIPE
+  flooding.join();
+  ::close(never_read[1]);
+  auto b_status = b->stop();
+  check(b_status && *b_status == 0, "the other VM stops with status 0");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,8 +146,10 @@ int main(int argc, char** argv) {
       auto status = vm->stop();
       check(status && *status == 0, "stop ends it with status 0");
     }
+  } else if (mode == "flood" && argc == 3) {
+    flood(argv[2]);
   } else {
-    std::fprintf(stderr, "usage: smvm-test-vm-api attach NAME PORT | start IMAGE | restore SNAPSHOT\n");
+    std::fprintf(stderr, "usage: smvm-test-vm-api attach NAME PORT | start IMAGE | restore SNAPSHOT | flood IMAGE\n");
     return 2;
   }
   return failures == 0 ? 0 : 1;
