@@ -8,6 +8,7 @@
 #include "agent/channel.hpp"
 #include "agent/exec.hpp"
 #include "agent/files.hpp"
+#include "config/vm_config.hpp"
 #include "run/run_vm.hpp"
 #include "run/vm_state.hpp"
 
@@ -129,6 +130,47 @@ result<vm> vm::start(run_options options, std::chrono::seconds timeout) {
     std::this_thread::sleep_for(100ms);
   }
   return make_error("the VM {}'s guest agent did not answer in {} s", options.name, timeout.count());  // ~vm stops it
+}
+
+result<vm> vm::boot(const std::filesystem::path& vm_toml, std::string name, std::chrono::seconds timeout) {
+  if (name.empty()) name = run::new_vm_name();
+  else if (auto ok = run::check_vm_name(name); !ok) return ok.error();
+  auto config = config::load_vm_config(vm_toml);
+  if (!config) return config.error();
+  std::optional<std::filesystem::path> uds;
+  for (const auto& d : config->devices)
+    if (d.kind->name == "virtio-vsock") uds = d.settings.text("uds_path");
+  auto s = std::make_unique<state>();
+  s->paths = {name, run::runtime_root() / name};
+  s->started_here = true;
+  auto task = std::packaged_task<int()>([config = std::move(*config), name, uds, vm_toml]() {
+    auto state = run::register_vm(name, {"vm.toml " + std::filesystem::absolute(vm_toml).string(), {}, run::now_seconds(), false, ""},
+                                  false);
+    if (!state) {
+      fmt::print(stderr, "smvm: {}\n", state.error().message);
+      return run::smvm_failure_status;
+    }
+    std::error_code ec;
+    if (uds) std::filesystem::create_symlink(*uds, state->vsock(), ec);  // smvm exec NAME finds its agent there
+    const int status = run::run_vm(config, {state->control()});
+    run::unregister_vm(*state, status, false);
+    return status;
+  });
+  s->exit_status = task.get_future();
+  s->runner = std::thread(std::move(task));
+  vm handle{std::move(s)};
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (auto status = handle.state_->finished())
+      return make_error("the VM {} of {} ended at once, with exit status {} (its reasons are on stderr)", name,
+                        vm_toml.string(), *status);
+    std::error_code ec;
+    const bool up = uds ? bool(agent::ping(handle.state_->paths.vsock(), 2s))
+                        : std::filesystem::exists(handle.state_->paths.control(), ec);
+    if (up) return handle;
+    std::this_thread::sleep_for(100ms);
+  }
+  return make_error("the VM {} of {} was not up in {} s", name, vm_toml.string(), timeout.count());
 }
 
 result<vm> vm::restore(const std::filesystem::path& snapshot, std::string name, std::chrono::seconds timeout) {

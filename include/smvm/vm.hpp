@@ -7,7 +7,7 @@
 //   options.image = "registry.example:5000/app:1";
 //   options.command = {"sleep", "infinity"};
 //   auto vm = smvm::vm::start(options);                // boots; returns once its agent answers
-//                                                     // (or vm::restore(snapshot), vm::attach(name))
+//                                                     // (or vm::boot(vm_toml), vm::restore(snapshot), vm::attach(name))
 //   auto r = vm->exec({"sh", "-c", "cat; uname -r"}).input("hi\n").env("A=1").run();
 //   // r->status, r->out, r->err
 //   vm->write_file("/etc/app.conf", "port = 8080\n");
@@ -62,6 +62,13 @@ class vm {
   /// Boots `options` (its image and command, as run_image) in this process
   /// and returns once the guest agent answers, or an error with why not.
   static result<vm> start(run_options options, std::chrono::seconds timeout = std::chrono::seconds(120));
+  /// Boots the VM a vm.toml describes in this process, named `name`
+  /// (default: a new name), and returns once it runs: once its guest agent
+  /// answers when it has a [vsock] (its guest runs `smvm-init agent`), else
+  /// once its control socket is up. Its uds_path stays where vm.toml says;
+  /// the runtime folder's vsock.sock points there.
+  static result<vm> boot(const std::filesystem::path& vm_toml, std::string name = "",
+                         std::chrono::seconds timeout = std::chrono::seconds(120));
   /// Runs the VM of a snapshot (smvm snapshot, vm::snapshot) on in this
   /// process, named `name` (default: a new name), and returns once it runs.
   static result<vm> restore(const std::filesystem::path& snapshot, std::string name = "",

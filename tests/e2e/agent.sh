@@ -7,8 +7,8 @@
 # snapshot with a vsock connection open, restored (the guest sees the
 # reset, a new exec works) and as ten clones each answering an exec; two
 # VMs in one process, one flooding a host reader that never reads while the
-# other answers execs. Cost: five VM boots, twelve restores and 40 MB
-# through vsock, about 3-4 minutes nested.
+# other answers execs; a vm.toml VM booted by the library. Cost: six VM
+# boots, twelve restores and 40 MB through vsock, about 4 minutes nested.
 #   tests/e2e/agent.sh BUILD_DIR
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
@@ -147,6 +147,16 @@ run "$build/smvm-test-vm-api" flood "$archive"
 check "a VM flooding a host reader that never reads leaves another VM of the process answering, memory bounded" \
   '[[ $rc == 0 ]]'
 echo "$out" | sed 's/^/#   /'
+
+# A vm.toml VM whose guest runs the agent alone (smvm-init agent).
+printf 'mount -t devtmpfs dev /dev\nmount -t proc proc /proc\n/bin/smvm-agent agent &\nexec sleep 100000\n' >"$work/agent-init.sh"
+"$root/guest/mkinitramfs.sh" --init "$work/agent-init.sh" --exit-helper "$build/smvm-exit" --out "$work/agent.cpio.gz" \
+  --add "$build/guest/smvm-init:/bin/smvm-agent"
+printf '[boot]\ninitrd = "agent.cpio.gz"\ncmdline = "quiet"\n[console]\ninput = "none"\noutput = "none"\n[vsock]\ncid = 3\nuds_path = "agent.sock"\n' \
+  >"$work/agent.toml"
+run "$build/smvm-test-vm-api" boot "$work/agent.toml"
+check "the library's VM handle: boot a vm.toml, exec and files, attach by name, stop it" '[[ $rc == 0 ]]'
+[[ $rc == 0 ]] || echo "$out$err" | sed 's/^/#   /'
 
 run "$build/smvm-test-vm-api" start "$archive"
 check "the library's VM handle: start a VM, exec and files, stop it" '[[ $rc == 0 ]]'

@@ -3,6 +3,8 @@
 //   smvm-test-vm-api attach NAME PORT   a VM running an echo server on PORT
 //   smvm-test-vm-api start IMAGE        a VM of its own, started and stopped
 //   smvm-test-vm-api restore SNAPSHOT   a VM of its own from a snapshot
+//   smvm-test-vm-api boot VM_TOML       a VM of its own from a vm.toml whose
+//                                       guest runs `smvm-init agent`
 //   smvm-test-vm-api flood IMAGE        two VMs in this process: one's command
 //     writes without end to a host reader that never reads; the other's
 //     execs go on, and this process's own memory stays bounded
@@ -146,10 +148,21 @@ int main(int argc, char** argv) {
       auto status = vm->stop();
       check(status && *status == 0, "stop ends it with status 0");
     }
+  } else if (mode == "boot" && argc == 3) {
+    auto vm = smvm::vm::boot(argv[2], "api-booted");
+    check(vm && vm->name() == "api-booted", "boot a vm.toml", vm ? "" : describe(vm.error()));
+    if (vm) {
+      exercise(*vm, 0);
+      auto attached = smvm::vm::attach("api-booted");  // by name, as smvm exec finds it
+      auto r = attached ? attached->exec({"echo", "by-name"}).run() : smvm::result<smvm::exec_result>(attached.error());
+      check(r && r->out == "by-name\n", "attach by name reaches it");
+      auto status = vm->stop();
+      check(status && *status == 0, "stop ends it with status 0");
+    }
   } else if (mode == "flood" && argc == 3) {
     flood(argv[2]);
   } else {
-    std::fprintf(stderr, "usage: smvm-test-vm-api attach NAME PORT | start IMAGE | restore SNAPSHOT | flood IMAGE\n");
+    std::fprintf(stderr, "usage: smvm-test-vm-api attach NAME PORT | start IMAGE | restore SNAPSHOT | boot VM_TOML | flood IMAGE\n");
     return 2;
   }
   return failures == 0 ? 0 : 1;
