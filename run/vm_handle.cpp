@@ -109,43 +109,56 @@ vm::~vm() {
 
 const std::string& vm::name() const { return state_->paths.name; }
 
-result<vm> vm::start(run_options options, std::chrono::seconds timeout) {
-  if (options.name.empty()) options.name = run::new_vm_name();
-  else if (auto ok = run::check_vm_name(options.name); !ok) return ok.error();
-  options.keep_state = false;
-  options.name_claimed = false;
+result<vm> vm::launch(const std::string& name, std::function<int()> run, bool agent, std::chrono::seconds timeout,
+                      const std::string& what) {
   auto s = std::make_unique<state>();
-  s->paths = {options.name, run::runtime_root() / options.name};
+  s->paths = {name, run::runtime_root() / name};
   s->started_here = true;
-  std::packaged_task<int()> task([options] { return run_image(options); });
+  std::packaged_task<int()> task(std::move(run));
   s->exit_status = task.get_future();
   s->runner = std::thread(std::move(task));
   vm handle{std::move(s)};
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (auto status = handle.state_->finished())
-      return make_error("the VM {} ended before its guest agent answered, with exit status {} (its reasons are on stderr)",
-                        options.name, *status);
-    if (agent::ping(handle.state_->paths.vsock(), 2s)) return handle;
-    std::this_thread::sleep_for(100ms);
+      return make_error("the VM {} ({}) ended before it was up, with exit status {} (its reasons are on stderr)", name,
+                        what, *status);
+    std::error_code ec;
+    const bool up = agent ? bool(agent::ping(handle.state_->paths.vsock(), 2s))
+                          : std::filesystem::exists(handle.state_->paths.control(), ec);
+    if (up) return handle;
+    std::this_thread::sleep_for(50ms);
   }
-  return make_error("the VM {}'s guest agent did not answer in {} s", options.name, timeout.count());  // ~vm stops it
+  return make_error("the VM {} ({}) was not up in {} s", name, what, timeout.count());  // ~vm stops it
 }
 
-result<vm> vm::boot(const std::filesystem::path& vm_toml, std::string name, std::chrono::seconds timeout) {
-  if (name.empty()) name = run::new_vm_name();
-  else if (auto ok = run::check_vm_name(name); !ok) return ok.error();
+/// A name given is checked; none given is a new one.
+static result<std::string> name_or_new(std::string name) {
+  if (name.empty()) return run::new_vm_name();
+  if (auto ok = run::check_vm_name(name); !ok) return ok.error();
+  return name;
+}
+
+result<vm> vm::start(run_options options, std::chrono::seconds timeout) {
+  auto name = name_or_new(options.name);
+  if (!name) return name.error();
+  options.name = *name;
+  options.keep_state = false;
+  options.name_claimed = false;
+  return launch(*name, [options] { return run_image(options); }, true, timeout, "image " + options.image);
+}
+
+result<vm> vm::boot(const std::filesystem::path& vm_toml, std::string name_asked, std::chrono::seconds timeout) {
+  auto name = name_or_new(std::move(name_asked));
+  if (!name) return name.error();
   auto config = config::load_vm_config(vm_toml);
   if (!config) return config.error();
   std::optional<std::filesystem::path> uds;
   for (const auto& d : config->devices)
     if (d.kind->name == "virtio-vsock") uds = d.settings.text("uds_path");
-  auto s = std::make_unique<state>();
-  s->paths = {name, run::runtime_root() / name};
-  s->started_here = true;
-  auto task = std::packaged_task<int()>([config = std::move(*config), name, uds, vm_toml]() {
-    auto state = run::register_vm(name, {"vm.toml " + std::filesystem::absolute(vm_toml).string(), {}, run::now_seconds(), false, ""},
-                                  false);
+  const std::string what = "vm.toml " + std::filesystem::absolute(vm_toml).string();
+  auto run = [config = std::move(*config), name = *name, uds, what]() {
+    auto state = run::register_vm(name, {what, {}, run::now_seconds(), false, ""}, false);
     if (!state) {
       fmt::print(stderr, "smvm: {}\n", state.error().message);
       return run::smvm_failure_status;
@@ -155,49 +168,19 @@ result<vm> vm::boot(const std::filesystem::path& vm_toml, std::string name, std:
     const int status = run::run_vm(config, {state->control()});
     run::unregister_vm(*state, status, false);
     return status;
-  });
-  s->exit_status = task.get_future();
-  s->runner = std::thread(std::move(task));
-  vm handle{std::move(s)};
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (auto status = handle.state_->finished())
-      return make_error("the VM {} of {} ended at once, with exit status {} (its reasons are on stderr)", name,
-                        vm_toml.string(), *status);
-    std::error_code ec;
-    const bool up = uds ? bool(agent::ping(handle.state_->paths.vsock(), 2s))
-                        : std::filesystem::exists(handle.state_->paths.control(), ec);
-    if (up) return handle;
-    std::this_thread::sleep_for(100ms);
-  }
-  return make_error("the VM {} of {} was not up in {} s", name, vm_toml.string(), timeout.count());
+  };
+  return launch(*name, std::move(run), uds.has_value(), timeout, what);
 }
 
-result<vm> vm::restore(const std::filesystem::path& snapshot, std::string name, std::chrono::seconds timeout) {
-  if (name.empty()) name = run::new_vm_name();
-  else if (auto ok = run::check_vm_name(name); !ok) return ok.error();
+result<vm> vm::restore(const std::filesystem::path& snapshot, std::string name_asked, std::chrono::seconds timeout) {
+  auto name = name_or_new(std::move(name_asked));
+  if (!name) return name.error();
   run::restore_request request;
   request.snapshot = snapshot;
-  request.name = name;
+  request.name = *name;
   request.console.input = config::console_input::none;
-  auto s = std::make_unique<state>();
-  s->paths = {name, run::runtime_root() / name};
-  s->started_here = true;
-  std::packaged_task<int()> task([request] { return run::restore_vm(request); });
-  s->exit_status = task.get_future();
-  s->runner = std::thread(std::move(task));
-  vm handle{std::move(s)};
   // A restored guest runs at once: the VM is up when its control socket is.
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (auto status = handle.state_->finished())
-      return make_error("the VM {} from {} ended at once, with exit status {} (its reasons are on stderr)", name,
-                        snapshot.string(), *status);
-    std::error_code ec;
-    if (std::filesystem::exists(handle.state_->paths.control(), ec)) return handle;
-    std::this_thread::sleep_for(20ms);
-  }
-  return make_error("the VM {} from {} was not running in {} s", name, snapshot.string(), timeout.count());
+  return launch(*name, [request] { return run::restore_vm(request); }, false, timeout, "snapshot " + snapshot.string());
 }
 
 result<vm> vm::attach(const std::string& name) {

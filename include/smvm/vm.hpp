@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -95,6 +96,11 @@ class vm {
  private:
   struct state;
   explicit vm(std::unique_ptr<state> s);
+  /// Runs `run` on a thread of its own for the VM `name`, and returns once
+  /// it is up: its guest agent answers (`agent`), else its control socket
+  /// is there. `what` names it in errors.
+  static result<vm> launch(const std::string& name, std::function<int()> run, bool agent, std::chrono::seconds timeout,
+                           const std::string& what);
   friend class exec_builder;
   std::unique_ptr<state> state_;
 };
