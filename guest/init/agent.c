@@ -18,11 +18,7 @@
 static void agent_log(const char* what) {
   char line[256];
   int n = snprintf(line, sizeof line, "smvm-agent: %s: %s\n", what, strerror(errno));
-  int kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-  if (kmsg >= 0 && n > 0) {
-    (void)!write(kmsg, line, (size_t)n);
-    close(kmsg);
-  }
+  if (n > 0) kernel_log(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 void start_agent(const struct run_spec* spec, int channel) {

@@ -22,8 +22,6 @@ int agent_read_frame(int conn, struct agent_frame* frame);
 int agent_send(int conn, int type, const void* data, size_t len);
 /* Sends an ERROR frame with a message. */
 void agent_send_error(int conn, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Writes all of `len` bytes to a blocking fd; 0, or -1. */
-int agent_write_all(int fd, const void* data, size_t len);
 
 /* The operations; each returns when its connection is done. */
 void agent_exec(int conn, const struct run_spec* image, struct agent_frame* request);

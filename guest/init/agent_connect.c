@@ -45,7 +45,7 @@ void agent_connect(int conn, struct agent_frame* request) {
       if (!fds[i].revents) continue;
       ssize_t n = read(ends[i], buffer, sizeof buffer);
       if (n < 0 && errno == EINTR) continue;
-      if (n > 0 && agent_write_all(ends[1 - i], buffer, (size_t)n) == 0) continue;
+      if (n > 0 && write_all(ends[1 - i], buffer, (size_t)n) == 0) continue;
       open_from[i] = 0;
       shutdown(ends[1 - i], SHUT_WR);
       if (n != 0) open_from[1 - i] = 0; /* an error, not an end: drop both */

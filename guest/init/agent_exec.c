@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,10 +16,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-extern char** environ;
-
-/* In the child: the terminal or pipes, the user, the folder, exec. On
- * failure writes errno to `report` (close-on-exec: it closes on success). */
+/* In the child: the terminal or pipes, then the user, the folder, exec.
+ * On failure writes exec_as's failure to `report` (close-on-exec: it
+ * closes on success). */
 static void exec_child(const struct run_spec* spec, const struct identity* id, int tty_slave, int in, int out,
                        int err, int report) {
   setsid();
@@ -33,29 +31,17 @@ static void exec_child(const struct run_spec* spec, const struct identity* id, i
   dup2(err, 2);
   for (int fd = 3; fd < 1024; ++fd)
     if (fd != report) close(fd);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  signal(SIGPIPE, SIG_DFL);
-  int e = 0;
-  if (setgroups((size_t)id->ngroups, id->groups) || setgid(id->gid) || setuid(id->uid)) e = errno;
-  else if (chdir(spec->cwd) != 0) e = errno | 0x10000; /* tells the parent which step failed */
-  else {
-    environ = (char**)spec->env;
-    execvp(spec->argv[0], spec->argv);
-    e = errno | 0x20000;
-  }
-  (void)!write(report, &e, sizeof e);
+  const int failure = exec_as(spec, id);
+  (void)!write(report, &failure, sizeof failure);
   _exit(127);
 }
 
 /* Tells the host why the command did not start; returns its exit status. */
-static int start_failure(int conn, const struct run_spec* spec, const struct identity* id, int e) {
-  const int step = e >> 16, err = e & 0xffff;
-  if (step == 0) agent_send_error(conn, "cannot switch to uid %u gid %u: %s", id->uid, id->gid, strerror(err));
-  else if (step == 1) agent_send_error(conn, "cannot enter the working folder %s: %s", spec->cwd, strerror(err));
-  else agent_send_error(conn, "cannot run %s: %s", spec->argv[0], strerror(err));
-  return step == 2 && err == ENOENT ? 127 : 126;
+static int start_failure(int conn, const struct run_spec* spec, const struct identity* id, int failure) {
+  char why[600];
+  describe_exec_failure(failure, spec, id, why, sizeof why);
+  agent_send_error(conn, "%s", why);
+  return EXEC_FAILURE_STEP(failure) == EXEC_STEP_RUN && EXEC_FAILURE_ERRNO(failure) == ENOENT ? 127 : 126;
 }
 
 static void send_exit(int conn, int status) {

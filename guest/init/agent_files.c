@@ -54,7 +54,7 @@ void agent_write_file(int conn, struct agent_frame* request) {
   static struct agent_frame frame;
   int error = 0, r;
   while ((r = agent_read_frame(conn, &frame)) == 1 && frame.type == SMVM_AGENT_DATA)
-    if (!error && agent_write_all(fd, frame.payload, frame.len)) error = errno;
+    if (!error && write_all(fd, frame.payload, frame.len)) error = errno;
   if (r != 1 || frame.type != SMVM_AGENT_END) { /* the host went away or broke off: no half file */
     unlink(temp);
     close(fd);

@@ -7,18 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-int agent_write_all(int fd, const void* data, size_t len) {
-  const char* p = data;
-  while (len) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return -1;
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
-
 /* 1: all of it; 0: EOF before the first byte; -1: failed or cut short. */
 static int read_exact(int fd, void* data, size_t len) {
   char* p = data;
@@ -49,8 +37,8 @@ int agent_send(int conn, int type, const void* data, size_t len) {
   unsigned char h[SMVM_AGENT_HEADER_SIZE] = {(unsigned char)type, 0, 0, 0, (unsigned char)len,
                                              (unsigned char)(len >> 8), (unsigned char)(len >> 16),
                                              (unsigned char)(len >> 24)};
-  if (agent_write_all(conn, h, sizeof h)) return -1;
-  return len ? agent_write_all(conn, data, len) : 0;
+  if (write_all(conn, h, sizeof h)) return -1;
+  return len ? write_all(conn, data, len) : 0;
 }
 
 void agent_send_error(int conn, const char* fmt, ...) {
@@ -64,18 +52,9 @@ void agent_send_error(int conn, const char* fmt, ...) {
 }
 
 const char* agent_record(const struct agent_frame* request, const char* key) {
-  const char* data = (const char*)request->payload;
-  size_t at = 0, len = request->len;
-  while (at < len) {
-    const char* k = data + at;
-    const char* k_end = memchr(k, 0, len - at);
-    if (!k_end) return NULL;
-    at = (size_t)(k_end - data) + 1;
-    const char* v_end = at < len ? memchr(data + at, 0, len - at) : NULL;
-    if (!v_end) return NULL;
-    const char* v = data + at;
-    at = (size_t)(v_end - data) + 1;
+  size_t at = 0;
+  const char *k, *v;
+  while (next_record((const char*)request->payload, request->len, &at, &k, &v))
     if (!strcmp(k, key)) return v;
-  }
   return NULL;
 }

@@ -30,6 +30,9 @@ struct identity {
 
 /* spec.c: parses /smvm/run; returns 0 or -1 with a message in `why`. */
 int read_run_spec(struct run_spec* spec, char* why, size_t why_size);
+/* spec.c: the record at *at of key NUL value NUL records, moving *at past
+ * it; 0 at the end, or at a record cut short. */
+int next_record(const char* data, size_t len, size_t* at, const char** key, const char** value);
 /* spec.c: fills `spec` from key NUL value NUL records; values point into data. */
 void parse_spec_records(char* data, size_t len, struct run_spec* spec);
 const char* spec_getenv(const struct run_spec* spec, const char* name);
@@ -38,6 +41,23 @@ void spec_putenv(struct run_spec* spec, char* entry);
 
 /* user.c: resolves `user` through the root's /etc/passwd and /etc/group. */
 int resolve_user(const char* user, struct identity* id, char* why, size_t why_size);
+
+/* process.c: writes all of `len` bytes to a blocking fd; 0, or -1. */
+int write_all(int fd, const void* data, size_t len);
+/* process.c: one line for the kernel log (/dev/kmsg). */
+void kernel_log(const char* line, size_t len);
+
+/* process.c: in a child with its stdio in place: signals unblocked, the
+ * user's identity, the spec's folder, exec. Returns only on failure, with
+ * the step that failed and errno: EXEC_FAILURE(step, errno). */
+enum exec_step { EXEC_STEP_USER, EXEC_STEP_FOLDER, EXEC_STEP_RUN };
+#define EXEC_FAILURE(step, err) ((int)(step) << 16 | (err))
+#define EXEC_FAILURE_STEP(failure) ((failure) >> 16)
+#define EXEC_FAILURE_ERRNO(failure) ((failure) & 0xffff)
+int exec_as(const struct run_spec* spec, const struct identity* id);
+/* process.c: what exec_as's failure means, for the user. */
+void describe_exec_failure(int failure, const struct run_spec* spec, const struct identity* id, char* why,
+                           size_t why_size);
 
 /* relay.c: runs the workload with its stdio relayed over `channel` (hvc0);
  * returns its exit status (128+N when signal N ended it). */

@@ -44,11 +44,7 @@ void init_fail(const char* fmt, ...) {
                                                     (unsigned char)(len >> 8)};
     if (write(channel, header, sizeof header) == sizeof header && write(channel, line, (size_t)len) == len) return;
   }
-  int kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC); /* the kernel log: smvm --kernel-log shows it */
-  if (kmsg >= 0) {
-    (void)!write(kmsg, line, (size_t)len);
-    close(kmsg);
-  }
+  kernel_log(line, (size_t)len);
 }
 
 /* Ends the VM with `status` through the status port (devices/status_port),

@@ -18,19 +18,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char** environ;
-
-static void write_all(int fd, const void* data, size_t len) {
-  const char* p = data;
-  while (len) {
-    ssize_t n = write(fd, p, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    p += n;
-    len -= (size_t)n;
-  }
-}
-
 void send_frame(int channel, int type, const void* data, size_t len) {
   unsigned char header[SMVM_FRAME_HEADER_SIZE] = {(unsigned char)type, 0, (unsigned char)(len & 0xff),
                                                   (unsigned char)(len >> 8)};
@@ -38,29 +25,19 @@ void send_frame(int channel, int type, const void* data, size_t len) {
   write_all(channel, data, len);
 }
 
-/* In the child: become the user, enter the folder, exec. Never returns. */
+/* In the child: its stdio, then the user, the folder, exec. Never returns. */
 static void exec_workload(const struct run_spec* spec, const struct identity* id, int in, int out, int err) {
   setsid();
   dup2(in, 0);
   dup2(out, 1);
   dup2(err, 2);
   for (int fd = 3; fd < 64; ++fd) close(fd);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  if (setgroups((size_t)id->ngroups, id->groups) || setgid(id->gid) || setuid(id->uid)) {
-    fprintf(stderr, "smvm-init: cannot switch to uid %u gid %u: %s\n", id->uid, id->gid, strerror(errno));
-    _exit(SMVM_STATUS_INIT_FAILED);
-  }
-  if (chdir(spec->cwd) != 0) {
-    fprintf(stderr, "smvm-init: cannot enter the working folder %s: %s\n", spec->cwd, strerror(errno));
-    _exit(SMVM_STATUS_INIT_FAILED);
-  }
-  environ = (char**)spec->env; /* execvp searches the workload's PATH */
-  execvp(spec->argv[0], spec->argv);
-  int e = errno;
-  fprintf(stderr, "smvm-init: cannot run %s: %s\n", spec->argv[0], strerror(e));
-  _exit(e == ENOENT ? SMVM_STATUS_NOT_FOUND : SMVM_STATUS_NOT_EXECUTABLE);
+  const int failure = exec_as(spec, id);
+  char why[600];
+  describe_exec_failure(failure, spec, id, why, sizeof why);
+  fprintf(stderr, "smvm-init: %s\n", why);
+  if (EXEC_FAILURE_STEP(failure) != EXEC_STEP_RUN) _exit(SMVM_STATUS_INIT_FAILED);
+  _exit(EXEC_FAILURE_ERRNO(failure) == ENOENT ? SMVM_STATUS_NOT_FOUND : SMVM_STATUS_NOT_EXECUTABLE);
 }
 
 struct inbound {

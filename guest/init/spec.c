@@ -10,17 +10,24 @@
 #include <string.h>
 #include <unistd.h>
 
+int next_record(const char* data, size_t len, size_t* at, const char** key, const char** value) {
+  if (*at >= len) return 0;
+  const char* key_end = memchr(data + *at, 0, len - *at);
+  if (!key_end) return 0;
+  size_t value_at = (size_t)(key_end - data) + 1;
+  const char* value_end = value_at < len ? memchr(data + value_at, 0, len - value_at) : NULL;
+  if (!value_end) return 0;
+  *key = data + *at;
+  *value = data + value_at;
+  *at = (size_t)(value_end - data) + 1;
+  return 1;
+}
+
 void parse_spec_records(char* data, size_t len, struct run_spec* spec) {
   size_t at = 0;
-  while (at < len) {
-    const char* key = data + at;
-    const char* key_end = memchr(key, 0, len - at);
-    if (!key_end) break;
-    at = (size_t)(key_end - data) + 1;
-    const char* value_end = at < len ? memchr(data + at, 0, len - at) : NULL;
-    if (!value_end) break;
-    char* value = data + at;
-    at = (size_t)(value_end - data) + 1;
+  const char *key, *v;
+  while (next_record(data, len, &at, &key, &v)) {
+    char* value = (char*)v; /* in `data`, which the caller lets the spec point into */
     if (!strcmp(key, "arg") && spec->argc < MAX_ITEMS) spec->argv[spec->argc++] = value;
     else if (!strcmp(key, "env") && spec->envc < MAX_ITEMS) spec->env[spec->envc++] = value;
     else if (!strcmp(key, "cwd")) spec->cwd = value;
