@@ -73,9 +73,8 @@ result<void> send_all_to_socket(int fd, std::span<const std::uint8_t> bytes, std
   return send_all(fd, bytes, what);
 }
 
-result<channel> channel::open(const std::filesystem::path& uds_path, std::chrono::milliseconds timeout, unsigned port) {
-  const auto deadline = clock::now() + timeout;
-  const std::string where = uds_path.string();
+result<unique_fd> connect_unix(const std::filesystem::path& path) {
+  const std::string where = path.string();
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (where.size() >= sizeof addr.sun_path) return make_error("{}: the socket path is too long", where);
@@ -84,13 +83,21 @@ result<channel> channel::open(const std::filesystem::path& uds_path, std::chrono
   if (!fd.valid()) return make_error("socket: {}", std::strerror(errno));
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
     return make_error("{}: cannot connect: {}", where, std::strerror(errno));
+  return fd;
+}
+
+result<channel> channel::open(const std::filesystem::path& uds_path, std::chrono::milliseconds timeout, unsigned port) {
+  const auto deadline = clock::now() + timeout;
+  const std::string where = uds_path.string();
+  auto fd = connect_unix(uds_path);
+  if (!fd) return fd.error();
   const std::string hello = fmt::format("CONNECT {}\n", port);
-  if (auto w = send_all(fd.get(), {reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()}, where); !w)
+  if (auto w = send_all(fd->get(), {reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size()}, where); !w)
     return w.error();
-  auto line = read_line(fd.get(), deadline, where);
+  auto line = read_line(fd->get(), deadline, where);
   if (!line) return line.error();
   if (line->rfind("OK ", 0) != 0) return make_error("{}: unexpected handshake answer '{}'", where, *line);
-  return channel{std::move(fd)};
+  return channel{std::move(*fd)};
 }
 
 result<void> channel::send(std::uint8_t type, std::span<const std::uint8_t> payload) {

@@ -47,6 +47,9 @@ class channel {
 /// non-blocking pipe or socket too); an error names `what`.
 result<void> write_all(int fd, std::span<const std::uint8_t> bytes, std::string_view what);
 
+/// A stream connected to the Unix socket at `path`; an error names it.
+result<unique_fd> connect_unix(const std::filesystem::path& path);
+
 /// write_all for a socket, with MSG_NOSIGNAL: a peer that has gone is an
 /// error, not a SIGPIPE.
 result<void> send_all_to_socket(int fd, std::span<const std::uint8_t> bytes, std::string_view what);

@@ -83,11 +83,7 @@ std::vector<int> run_machines(std::vector<vm_run> vms) {
     actors::configure(cfg);
     caf::actor_system system{cfg};
     std::vector<machine_actor> machines;
-    std::vector<std::optional<std::filesystem::path>> controls;
-    for (auto& vm : vms) {
-      machines.push_back(actors::spawn_machine(system, std::move(vm.parts), std::move(vm.options)));
-      controls.push_back(vm.control);
-    }
+    for (auto& vm : vms) machines.push_back(actors::spawn_machine(system, std::move(vm.parts), std::move(vm.options)));
     stop_signal_watcher watcher{machines};
     caf::scoped_actor self{system};
     using run_handle = decltype(self->request(machines.front(), caf::infinite, actors::run_atom_v));
@@ -95,8 +91,8 @@ std::vector<int> run_machines(std::vector<vm_run> vms) {
     for (auto& machine : machines) runs.push_back(self->request(machine, caf::infinite, actors::run_atom_v));
     std::vector<std::unique_ptr<control::control_socket>> control;
     for (std::size_t i = 0; i < machines.size(); ++i) {
-      if (!controls[i]) continue;
-      auto opened = control::control_socket::open(*controls[i], system, machines[i]);
+      if (!vms[i].control) continue;  // still here: spawning moved only the parts and options
+      auto opened = control::control_socket::open(*vms[i].control, system, machines[i]);
       if (!opened) {
         fmt::print(stderr, "smvm: {}\n", opened.error().message);
         for (auto& machine : machines) self->send(machine, guest_stop{smvm_failure_status, false, "", true});

@@ -15,7 +15,6 @@
 #include <nlohmann/json.hpp>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include <cerrno>
 #include <cstring>
@@ -53,14 +52,10 @@ std::string contents_of(int fd) {
 
 /// One request on the VM's control socket (control/control_socket.hpp).
 result<nlohmann::json> control_request(const std::filesystem::path& socket_path, const nlohmann::json& request) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
   const std::string where = socket_path.string();
-  if (where.size() >= sizeof addr.sun_path) return make_error("{}: the socket path is too long", where);
-  std::memcpy(addr.sun_path, where.c_str(), where.size() + 1);
-  unique_fd fd{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
-  if (!fd.valid() || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    return make_error("{}: cannot connect: {}", where, std::strerror(errno));
+  auto connected = agent::connect_unix(socket_path);
+  if (!connected) return connected.error();
+  unique_fd fd = std::move(*connected);
   const std::string line = request.dump() + "\n";
   if (auto w = agent::send_all_to_socket(fd.get(), {reinterpret_cast<const std::uint8_t*>(line.data()), line.size()}, where); !w)
     return w.error();
@@ -228,11 +223,7 @@ result<int> vm::stop() {
     return r.error();
   }
   if (state_->started_here) return *state_->finished(std::chrono::hours(24 * 365));
-  for (auto deadline = std::chrono::steady_clock::now() + 60s; std::chrono::steady_clock::now() < deadline;) {
-    auto entry = run::find_vm(name());
-    if (!entry || entry->status != run::vm_status::running) return entry && entry->exit ? *entry->exit : 0;
-    std::this_thread::sleep_for(50ms);
-  }
+  if (auto ended = run::wait_until_ended(name(), 60s)) return *ended && (*ended)->exit ? *(*ended)->exit : 0;
   return make_error("the VM '{}' did not end within 60 s of being stopped", name());
 }
 

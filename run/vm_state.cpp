@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sstream>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace smvm::run {
@@ -199,6 +200,17 @@ std::vector<vm_entry> list_vms() {
       out.push_back(read_entry({d.path().filename().string(), d.path()}));
   std::sort(out.begin(), out.end(), [](const vm_entry& a, const vm_entry& b) { return a.info.created > b.info.created; });
   return out;
+}
+
+std::optional<std::optional<vm_entry>> wait_until_ended(const std::string& name, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto vm = find_vm(name);
+    if (!vm) return std::optional<vm_entry>{};
+    if (vm->status != vm_status::running) return std::optional<vm_entry>{std::move(*vm)};
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 std::string describe(const vm_entry& e) {

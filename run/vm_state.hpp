@@ -16,6 +16,7 @@
 
 #include "common/result.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -82,6 +83,9 @@ void remove_vm_state(const vm_state& state);
 /// A VM by name; an error that says so when there is none.
 result<vm_entry> find_vm(const std::string& name);
 std::vector<vm_entry> list_vms();
+/// Waits up to `limit` for the VM `name` to be no longer running; its
+/// entry then (none when it is gone), or nothing when it still runs.
+std::optional<std::optional<vm_entry>> wait_until_ended(const std::string& name, std::chrono::milliseconds limit);
 /// "Up", "Exited (N)", ... as docker ps words it.
 std::string describe(const vm_entry& e);
 

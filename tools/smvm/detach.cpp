@@ -44,39 +44,6 @@ void print_file(const std::filesystem::path& p) {
 
 }  // namespace
 
-split_args split_at_operand(const std::vector<std::string>& args, const std::set<std::string>& takes_value) {
-  split_args out;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--") {  // `-- OPERAND REST`: OPERAND is not an option even if it looks like one
-      if (i + 1 < args.size()) out.options.push_back(args[i + 1]);
-      if (i + 2 < args.size()) out.rest.assign(args.begin() + static_cast<std::ptrdiff_t>(i) + 2, args.end());
-      return out;
-    }
-    out.options.push_back(a);
-    if (a.size() > 1 && a[0] == '-') {
-      if (takes_value.count(a) && i + 1 < args.size()) out.options.push_back(args[++i]);
-      continue;
-    }
-    std::size_t rest = i + 1;  // the operand: the rest is the command; a leading `--` only separates
-    if (rest < args.size() && args[rest] == "--") ++rest;
-    out.rest.assign(args.begin() + static_cast<std::ptrdiff_t>(rest), args.end());
-    return out;
-  }
-  return out;
-}
-
-std::optional<int> parse_options(CLI::App& app, const std::vector<std::string>& options) {
-  try {
-    std::vector<std::string> reversed(options.rbegin(), options.rend());  // CLI11 takes them last first
-    app.parse(reversed);
-  } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : failure;
-  }
-  return std::nullopt;
-}
-
 bool is_detached_child() {
   const char* name = std::getenv(detached_name_variable);
   return name && *name;
@@ -100,12 +67,11 @@ bool all_controls_up(const std::vector<run::vm_state>& states) {
   return true;
 }
 
-/// Starts `child_args` as a background smvm (told `base_name`, as its
-/// --name) (its own session; stdin
-/// /dev/null; stdout and stderr into the first VM's logs) for the VMs
-/// `states`, claimed already, and waits until they are up: their guest
-/// agents answer (`wait_for_agent`: a booting VM) or their control sockets
-/// are there (a restored one). Prints their names.
+/// Starts `child_args` as a background smvm for the VMs `states`, claimed
+/// already, and told `base_name` as its --name: in its own session, stdin
+/// /dev/null, stdout and stderr into the first VM's logs. Waits until they
+/// are up: their guest agents answer (`wait_for_agent`: a booting VM) or
+/// their control sockets are there (a restored one). Prints their names.
 int start_detached(const std::vector<run::vm_state>& states, const std::string& base_name, std::vector<std::string> child_args,
                    bool wait_for_agent) {
   auto forget_all = [&] {

@@ -21,23 +21,11 @@ using namespace std::chrono_literals;
 constexpr int failure = run::smvm_failure_status;
 
 std::string ago(std::int64_t created) {
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  const auto s = now - created;
+  const auto s = run::now_seconds() - created;
   if (s < 60) return fmt::format("{} seconds ago", s);
   if (s < 3600) return fmt::format("{} minutes ago", s / 60);
   if (s < 86400) return fmt::format("{} hours ago", s / 3600);
   return fmt::format("{} days ago", s / 86400);
-}
-
-/// True once the VM's smvm has ended (or it never ran), within `limit`.
-bool wait_until_ended(const std::string& name, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    auto vm = run::find_vm(name);
-    if (!vm || vm->status != run::vm_status::running) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(50ms);
-  }
 }
 
 /// Docker's stop: SIGTERM for the workload, time to end, then the VM is
@@ -45,11 +33,11 @@ bool wait_until_ended(const std::string& name, std::chrono::milliseconds limit) 
 void stop_vm(const run::vm_entry& vm, std::chrono::seconds grace) {
   if (vm.status != run::vm_status::running) return;
   ::kill(vm.pid, SIGTERM);  // smvm passes the first one to the workload
-  if (wait_until_ended(vm.state.name, grace)) return;
+  if (run::wait_until_ended(vm.state.name, grace)) return;
   ::kill(vm.pid, SIGTERM);  // the second ends the VM
-  if (wait_until_ended(vm.state.name, 10s)) return;
+  if (run::wait_until_ended(vm.state.name, 10s)) return;
   ::kill(vm.pid, SIGKILL);
-  wait_until_ended(vm.state.name, 5s);
+  (void)run::wait_until_ended(vm.state.name, 5s);
   if (vm.info.detached) run::record_exit(vm.state, 128 + SIGKILL);
 }
 
