@@ -209,7 +209,7 @@ void spawn_virtio_devices(machine_pointer self, io_routes& routes) {
   for (auto& spec : s.parts.virtio.devices) {
     const std::uint64_t base = spec.base;
     const bool takes_input = spec.input_queue.has_value();
-    auto device = spawn_virtio_device(self->system(), std::move(spec), s.irq, s.reactor, me);
+    auto device = spawn_virtio_device(self->system(), std::move(spec), s.irq, s.reactor, me, s.options.net);
     // Windows were laid out one after another by the wiring: adding cannot fail.
     (void)routes.mmio.add(base, devices::virtio::mmio_transport::window_size, device);
     s.devices.push_back(device);

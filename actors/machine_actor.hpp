@@ -7,6 +7,7 @@
 
 #include "actors/machine_parts.hpp"
 #include "actors/messages.hpp"
+#include "actors/network.hpp"
 #include "config/vm_config.hpp"
 
 #include <functional>
@@ -21,6 +22,9 @@ struct machine_options {
   /// A restored VM: called once, when the guest first reads the snapshot
   /// port after the restore (it is running again).
   std::function<void()> on_guest_running;
+  /// The switches its network cards plug into (those of every VM of this
+  /// actor system); null for a VM without cards.
+  std::shared_ptr<network> net = nullptr;
 };
 
 machine_actor spawn_machine(caf::actor_system& system, machine_parts parts, machine_options options);

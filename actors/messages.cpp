@@ -20,3 +20,17 @@ std::string error_text(const caf::error& e) {
 }
 
 }  // namespace smvm::actors
+
+namespace smvm::actors {
+
+bool frame_credit::take(std::size_t bytes) {
+  const std::size_t cost = bytes + overhead;
+  if (used_.fetch_add(cost) + cost > limit_) {
+    used_.fetch_sub(cost);
+    dropped_.fetch_add(1);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace smvm::actors

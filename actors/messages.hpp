@@ -64,9 +64,20 @@
 //                                                        idle; it then takes no
 //                                                        descriptors until thaw
 //   snapshotter       thaw_atom          device          none; it goes on
+//   queue_worker      port_attach        switch          none; a card's worker plugs
+//                                                        into the port it was given
+//   queue_worker      net_frames         switch          none; frames a guest sent,
+//                                                        within the port's credit
+//   switch            net_frames         queue_worker    none; frames for the guest,
+//                                                        within the card's credit
+//   network, control  link_settings      switch          bool: false for no such port
+//   network, control  stats_atom         switch          switch_stats
+
+#include "network/impairment.hpp"
 
 #include <caf/all.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -160,6 +171,63 @@ struct snapshot_request {
   bool leave_frozen = false;
 };
 
+/// How much a receiver's mailbox may hold of frames sent to it (bytes,
+/// counting each frame's bookkeeping too); senders drop what does not fit,
+/// as a full queue on a wire would, and the receiver gives the room back
+/// as it handles them. Shared by a sender and its receiver only.
+class frame_credit {
+ public:
+  explicit frame_credit(std::size_t limit) : limit_(limit) {}
+  /// Room for a frame of `bytes`: true and taken, or false and counted as a drop.
+  bool take(std::size_t bytes);
+  void give_back(std::size_t bytes) { used_.fetch_sub(bytes + overhead); }
+  std::uint64_t dropped() const { return dropped_.load(); }
+  static constexpr std::size_t overhead = 64;
+
+ private:
+  const std::size_t limit_;
+  std::atomic<std::size_t> used_{0};
+  std::atomic<std::uint64_t> dropped_{0};
+};
+
+/// Ethernet frames on a link: from a card's worker to its switch port
+/// (`port`), or from the switch to the card (`port` unused). Sent within
+/// the receiver's frame_credit, which it gives back on handling them.
+struct net_frames {
+  std::uint32_t port = 0;
+  std::vector<std::vector<std::uint8_t>> frames;
+};
+
+/// A card's worker plugs into `port` of a switch: frames for the card go
+/// to `card` within `card_credit`; the card's frames come within
+/// `port_credit`. In process only, like queue_lease.
+struct port_attach {
+  std::uint32_t port = 0;
+  std::string name;  // "vm1 net[0] 02:00:00:00:00:01", for messages and stats
+  caf::actor card;
+  std::shared_ptr<frame_credit> card_credit, port_credit;
+};
+
+/// New impairments for the link of a switch's port (network/impairment.hpp),
+/// both ways.
+struct link_settings {
+  std::uint32_t port = 0;
+  network::impairment_config config;
+};
+
+/// One port's counters: frames from its card (in) and to it (out).
+struct port_stats {
+  std::uint32_t port = 0;
+  std::string name;
+  std::uint64_t in_frames = 0, in_bytes = 0, out_frames = 0, out_bytes = 0;
+  std::uint64_t dropped = 0;  // a full queue or credit, either way
+  std::uint64_t lost = 0;     // by the link's impairments (loss, down), either way
+};
+
+struct switch_stats {
+  std::vector<port_stats> ports;
+};
+
 /// Why a VM ends. `exit_status` becomes smvm's exit status.
 struct guest_stop {
   std::int32_t exit_status = 0;
@@ -219,6 +287,29 @@ typename Inspector::result_type inspect(Inspector& f, saved_section& x) {
   return f(caf::meta::type_name("saved_section"), x.name, x.bytes);
 }
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, net_frames& x) {
+  return f(caf::meta::type_name("net_frames"), x.port, x.frames);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, port_attach& x) {
+  return f(caf::meta::type_name("port_attach"), x.port, x.name);  // the handles are not data
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, link_settings& x) {
+  auto& c = x.config;
+  return f(caf::meta::type_name("link_settings"), x.port, c.delay_us, c.jitter_us, c.loss, c.duplicate, c.reorder,
+           c.rate_bits, c.down, c.seed);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, port_stats& x) {
+  return f(caf::meta::type_name("port_stats"), x.port, x.name, x.in_frames, x.in_bytes, x.out_frames, x.out_bytes,
+           x.dropped, x.lost);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, switch_stats& x) {
+  return f(caf::meta::type_name("switch_stats"), x.ports);
+}
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, guest_stop& x) {
   return f(caf::meta::type_name("guest_stop"), x.exit_status, x.failure, x.description, x.by_host,
            x.noted);
@@ -240,6 +331,11 @@ CAF_ADD_TYPE_ID(smvm, (smvm::actors::queue_lease))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::queue_leases))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::saved_section))
 CAF_ADD_TYPE_ID(smvm, (smvm::actors::snapshot_request))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::net_frames))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::port_attach))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::link_settings))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::port_stats))
+CAF_ADD_TYPE_ID(smvm, (smvm::actors::switch_stats))
 CAF_ADD_ATOM(smvm, smvm::actors, run_atom, "run")
 CAF_ADD_ATOM(smvm, smvm::actors, stop_atom, "stop")
 CAF_ADD_ATOM(smvm, smvm::actors, sync_atom, "sync")
@@ -251,6 +347,8 @@ CAF_ADD_ATOM(smvm, smvm::actors, quiesce_atom, "quiesce")
 CAF_ADD_ATOM(smvm, smvm::actors, backend_atom, "backend")
 CAF_ADD_ATOM(smvm, smvm::actors, ready_atom, "ready")
 CAF_ADD_ATOM(smvm, smvm::actors, status_atom, "status")
+CAF_ADD_ATOM(smvm, smvm::actors, stats_atom, "stats")
+CAF_ADD_ATOM(smvm, smvm::actors, tick_atom, "tick")
 CAF_END_TYPE_ID_BLOCK(smvm)
 
 namespace smvm::actors {
@@ -285,12 +383,26 @@ using device_actor = register_window::extend_with<console_port, queue_events, sy
 /// snapshotter may send it.
 using vcpu_handle = freezable::extend<caf::reacts_to<stop_atom>>;
 
+/// Takes Ethernet frames: a card's worker, a switch, a NAT.
+using frame_port = caf::typed_actor<caf::reacts_to<net_frames>>;
+
+/// What a network card plugs into: a switch (or a NAT) that takes its
+/// frames and the port_attach that tells where to send the card's.
+using link_peer = frame_port::extend<caf::reacts_to<port_attach>>;
+
 /// The serving of one virtio device's queues that share a server.
 using queue_worker_actor = caf::typed_actor<caf::reacts_to<queue_notify>,
                                             caf::reacts_to<console_input>,
                                             caf::reacts_to<queue_lease>,
                                             caf::replies_to<quiesce_atom>::with<queue_lease>,
-                                            caf::reacts_to<backend_atom>>;
+                                            caf::reacts_to<backend_atom>>::extend_with<frame_port>;
+
+/// An L2 segment of this process: cards plug into its ports; it learns
+/// where each MAC is, floods what it does not know, and impairs links as
+/// told. tick_atom: its own timer, for impaired links' frames.
+using switch_actor = link_peer::extend<caf::replies_to<link_settings>::with<bool>,
+                                        caf::replies_to<stats_atom>::with<switch_stats>,
+                                        caf::reacts_to<tick_atom>>;
 
 /// Takes one device's queue servers back from its workers (quiesce) and
 /// answers with those back by its deadline; later ones go to the device.

@@ -18,6 +18,7 @@ struct worker_state {
   bool failed = false;   // the driver broke a queue's rules: serve no more until the next lease
   bool backend_armed = true;  // the backend's watch will send backend_atom
   std::vector<std::uint8_t> input;  // host input the server has not taken yet
+  std::shared_ptr<frame_credit> inbound;  // a card's: room for frames from its link
   static inline const char* name = "queue_worker";
 };
 
@@ -49,6 +50,17 @@ std::size_t feed_input(worker_state& s) {
   return taken;
 }
 
+/// Sends what the guest transmitted to the card's link, within its credit.
+void send_frames(worker_state& s) {
+  if (!s.spec.link || !s.lease.server) return;
+  auto frames = s.lease.server->take_frames();
+  if (frames.empty()) return;
+  net_frames out{s.spec.link->port, {}};
+  for (auto& f : frames)
+    if (s.spec.link->port_credit->take(f.size())) out.frames.push_back(std::move(f));
+  if (!out.frames.empty()) caf::anon_send(s.spec.link->peer, std::move(out));
+}
+
 void serve(worker_pointer self, std::uint16_t q) {
   auto& s = self->state;
   for (bool more = true; more && s.lease.server && !s.failed;) {
@@ -56,6 +68,7 @@ void serve(worker_pointer self, std::uint16_t q) {
     auto used = s.lease.server->serve(q);
     if (!used) return report_failure(self, q, used.error());  // serve no more until the driver resets
     if (*used) s.spec.irq->raise(devices::virtio::interrupt_bit::used_buffer);
+    send_frames(s);
     // Serving this queue can make another one ready (a console that has
     // just connected can take the input held for it): this worker's own
     // queues come back to it, another worker's go through the device.
@@ -77,11 +90,29 @@ void serve_backend(worker_pointer self) {
   auto used = s.lease.server->serve_backend();
   if (!used) return report_failure(self, s.spec.queues.front(), used.error());
   if (*used) s.spec.irq->raise(devices::virtio::interrupt_bit::used_buffer);
+  send_frames(s);
   rearm_backend(s);
+}
+
+/// Frames from the card's link, for the guest; dropped while the driver
+/// is not running (no server lent), as a card that is down would.
+void receive_frames(worker_pointer self, net_frames& x) {
+  auto& s = self->state;
+  if (s.inbound)
+    for (auto& f : x.frames) s.inbound->give_back(f.size());
+  if (!s.lease.server || s.failed) return;
+  auto used = s.lease.server->receive_frames(x.frames);
+  if (!used) return report_failure(self, s.spec.queues.front(), used.error());
+  if (*used) s.spec.irq->raise(devices::virtio::interrupt_bit::used_buffer);
 }
 
 queue_worker_actor::behavior_type worker_behavior(worker_pointer self, queue_worker_spec spec) {
   self->state.spec = std::move(spec);
+  if (auto& link = self->state.spec.link) {  // a card plugs into its switch port
+    self->state.inbound = std::make_shared<frame_credit>(card_credit_bytes);
+    caf::anon_send(link->peer, port_attach{link->port, link->name, caf::actor_cast<caf::actor>(self),
+                                           self->state.inbound, link->port_credit});
+  }
   return {
     [self](const queue_notify& n) {
       if (serves(self->state, n.queue)) serve(self, n.queue);
@@ -100,6 +131,7 @@ queue_worker_actor::behavior_type worker_behavior(worker_pointer self, queue_wor
       for (auto q : s.spec.queues) serve(self, q);  // whatever the driver queued while we held nothing
       serve_backend(self);                            // and what the host side did meanwhile
     },
+    [self](net_frames& x) { receive_frames(self, x); },
     [self](backend_atom) {
       self->state.backend_armed = false;
       serve_backend(self);

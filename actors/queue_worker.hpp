@@ -8,6 +8,7 @@
 // when the driver wants one.
 
 #include "actors/messages.hpp"
+#include "actors/network.hpp"
 #include "devices/virtio/interrupt.hpp"
 
 #include <functional>
@@ -35,7 +36,13 @@ struct queue_worker_spec {
   /// again after a backend_atom. Empty for the others. The watch starts
   /// armed.
   std::function<void()> rearm_backend;
+  /// A network card's worker: the switch port its guest's frames go to.
+  /// It plugs in (port_attach) when spawned.
+  std::optional<card_link> link = std::nullopt;
 };
+
+/// Room for frames in a card worker's mailbox.
+inline constexpr std::size_t card_credit_bytes = 4u << 20;
 
 /// Spawned holding nothing: it serves nothing until the device lends it
 /// its server.

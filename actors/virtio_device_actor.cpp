@@ -95,7 +95,16 @@ caf::result<std::uint64_t> write_status(device_pointer self, std::uint32_t value
   return std::uint64_t{0};
 }
 
-void spawn_workers(device_pointer self, const std::shared_ptr<notify_reactor>& reactor, const machine_actor& machine) {
+/// A card's port on its switch, or why there is none.
+result<card_link> plug_card(const virtio_device_spec& spec, const std::shared_ptr<network>& net) {
+  if (!net) return make_error("{}: this VM has no network to plug into", spec.name);
+  auto link = net->plug(*spec.link, spec.name);
+  if (!link) return make_error("{}: {}", spec.name, link.error().message);
+  return link;
+}
+
+void spawn_workers(device_pointer self, const std::shared_ptr<notify_reactor>& reactor, const machine_actor& machine,
+                   const std::shared_ptr<network>& net) {
   auto& s = self->state;
   auto interrupt = s.transport->interrupt();
   const std::uint16_t count = s.spec.model->queue_count();
@@ -131,6 +140,11 @@ void spawn_workers(device_pointer self, const std::shared_ptr<notify_reactor>& r
     spec.keep_alive = s.spec.model;
     const int backend = s.spec.model->backend_fd(w);
     if (backend >= 0) spec.rearm_backend = [reactor, backend] { reactor->rearm(backend); };
+    if (s.spec.link && w == 0) {
+      auto link = plug_card(s.spec, net);
+      if (!link) caf::anon_send(machine, guest_stop{125, true, link.error().message});
+      else spec.link = std::move(*link);
+    }
     auto worker = spawn_queue_worker(self->system(), std::move(spec));
     self->link_to(worker);  // the workers end with their device
     s.workers.push_back(worker);
@@ -145,7 +159,8 @@ void spawn_workers(device_pointer self, const std::shared_ptr<notify_reactor>& r
 }
 
 device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_device_spec spec, irq_actor irq,
-                                                   std::shared_ptr<notify_reactor> reactor, machine_actor machine) {
+                                                   std::shared_ptr<notify_reactor> reactor, machine_actor machine,
+                                                   std::shared_ptr<network> net) {
   auto& s = self->state;
   s.spec = std::move(spec);
   auto interrupt = std::make_shared<devices::virtio::interrupt>(
@@ -153,7 +168,7 @@ device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_d
   // A QueueNotify that traps (no ioeventfd matched it) takes the slow path.
   s.transport = std::make_unique<mmio_transport>(
     *s.spec.model, [self](std::uint16_t q) { notify_worker(self, q); }, interrupt);
-  spawn_workers(self, reactor, machine);
+  spawn_workers(self, reactor, machine, net);
   if (s.spec.restored) {
     // The transport's registers, the queues and their cursors as saved; a
     // live device's workers go on where they stopped.
@@ -223,9 +238,10 @@ device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_d
 }  // namespace
 
 device_actor spawn_virtio_device(caf::actor_system& system, virtio_device_spec spec, irq_actor irq,
-                                 std::shared_ptr<notify_reactor> reactor, machine_actor machine) {
+                                 std::shared_ptr<notify_reactor> reactor, machine_actor machine,
+                                 std::shared_ptr<network> net) {
   return system.spawn(virtio_device_behavior, std::move(spec), std::move(irq), std::move(reactor),
-                      std::move(machine));
+                      std::move(machine), std::move(net));
 }
 
 }  // namespace smvm::actors

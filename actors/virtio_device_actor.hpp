@@ -14,6 +14,7 @@
 
 #include "actors/deadlines.hpp"
 #include "actors/messages.hpp"
+#include "actors/network.hpp"
 #include "actors/notify_reactor.hpp"
 #include "devices/virtio/device_model.hpp"
 #include "devices/virtio/device_state.hpp"
@@ -38,6 +39,8 @@ struct virtio_device_spec {
   bool blocking = false;           // the backend blocks (disk I/O): workers get threads
   /// Host input (console_input) goes to this queue's worker and server.
   std::optional<std::uint16_t> input_queue;
+  /// A network card's link: its worker 0 plugs into it.
+  std::optional<devices::virtio::frame_link> link;
   /// How long a worker may take to finish its request when paused; one that
   /// does not leaves the device NEEDS_RESET.
   std::chrono::milliseconds pause_deadline = deadlines::queue_pause;
@@ -45,7 +48,9 @@ struct virtio_device_spec {
   std::optional<devices::virtio::virtio_device_state> restored;
 };
 
+/// `net`: where a card's link goes (null when the VM has no card).
 device_actor spawn_virtio_device(caf::actor_system& system, virtio_device_spec spec, irq_actor irq,
-                                 std::shared_ptr<notify_reactor> reactor, machine_actor machine);
+                                 std::shared_ptr<notify_reactor> reactor, machine_actor machine,
+                                 std::shared_ptr<network> net = nullptr);
 
 }  // namespace smvm::actors

@@ -30,6 +30,7 @@ result<void> add_device(vm_config& config, std::string_view kind_name, virtio::d
     if (auto* text = std::get_if<std::string>(&it->second); text && !text->empty() && text->front() == '/')
       *text = std::filesystem::path(*text).lexically_normal().string();
   }
+  if (kind->complete) kind->complete(values);
   virtio::device_settings checked(std::move(values));
   if (auto r = virtio::check_settings(*kind, checked, name); !r) return r;
   auto after = std::find_if(config.devices.begin(), config.devices.end(), [&](auto& d) { return rank(d.kind) > rank(kind); });

@@ -74,7 +74,7 @@ int combined(const std::vector<int>& statuses) {
 
 /// Runs the VMs in one actor system until every one has ended; returns
 /// each one's status.
-std::vector<int> run_machines(std::vector<vm_run> vms) {
+std::vector<int> run_machines(std::vector<vm_run> vms, const char* noun = "clone") {
   sigset_t stop = stop_signal_watcher::stop_signals(), previous;
   pthread_sigmask(SIG_BLOCK, &stop, &previous);
   std::vector<int> statuses(vms.size(), smvm_failure_status);
@@ -82,8 +82,14 @@ std::vector<int> run_machines(std::vector<vm_run> vms) {
     caf::actor_system_config cfg;
     actors::configure(cfg);
     caf::actor_system system{cfg};
+    // The switches every VM's cards share; stopped before the system ends.
+    auto net = std::make_shared<actors::network>(system);
     std::vector<machine_actor> machines;
-    for (auto& vm : vms) machines.push_back(actors::spawn_machine(system, std::move(vm.parts), std::move(vm.options)));
+    for (auto& vm : vms) {
+      vm.options.net = net;
+      machines.push_back(actors::spawn_machine(system, std::move(vm.parts), std::move(vm.options)));
+    }
+    net.reset();  // the machines' devices hold it while they plug in
     stop_signal_watcher watcher{machines};
     caf::scoped_actor self{system};
     using run_handle = decltype(self->request(machines.front(), caf::infinite, actors::run_atom_v));
@@ -107,7 +113,7 @@ std::vector<int> run_machines(std::vector<vm_run> vms) {
   }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (statuses.size() > 1)
-    for (std::size_t i = 0; i < statuses.size(); ++i) fmt::print(stderr, "smvm: clone {} exited {}\n", i, statuses[i]);
+    for (std::size_t i = 0; i < statuses.size(); ++i) fmt::print(stderr, "smvm: {} {} exited {}\n", noun, i, statuses[i]);
   return statuses;
 }
 
@@ -122,6 +128,21 @@ int run_vm(const config::vm_config& config, const vm_options& options) {
   std::vector<vm_run> vms;
   vms.push_back({std::move(parts->parts), {config.console, config.snapshot, {}}, options.control_socket});
   return combined(run_machines(std::move(vms)));
+}
+
+int run_vms(std::vector<config::vm_config> configs) {
+  std::vector<vm_run> vms;
+  for (std::size_t i = 0; i < configs.size(); ++i) {
+    auto& config = configs[i];
+    if (i > 0) config.console.input = config::console_input::none;  // one stdin
+    auto parts = vmm::build_machine(config);
+    if (!parts) {
+      fmt::print(stderr, "smvm: {}\n", parts.error().message);
+      return smvm_failure_status;
+    }
+    vms.push_back({std::move(parts->parts), {config.console, config.snapshot, {}}, std::nullopt});
+  }
+  return combined(run_machines(std::move(vms), "VM"));
 }
 
 std::vector<std::string> restore_names(const restore_request& request) {

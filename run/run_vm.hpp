@@ -26,6 +26,12 @@ struct vm_options {
 /// reason on stderr.
 int run_vm(const config::vm_config& config, const vm_options& options = {});
 
+/// Boots several VMs in one process, one actor system: their network cards
+/// share switches by name. The first takes stdin; the others none. Returns
+/// 0 when every one exited 0, else the first other status (each VM's status
+/// goes to stderr).
+int run_vms(std::vector<config::vm_config> configs);
+
 struct restore_request {
   std::filesystem::path snapshot;
   /// VMs to run from the one snapshot, in this process.

@@ -9,8 +9,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 source "$root/tests/lib.sh"
 cd "$root"
 
-run grep -rnE '#include <caf/|#include "actors/|#include "control/|#include "vmm/|#include "run/' hv devices config common
-check "hv/, devices/, config/ and common/ include no CAF and no layer above them" '[[ $rc == 1 ]]'
+run grep -rnE '#include <caf/|#include "actors/|#include "control/|#include "vmm/|#include "run/' hv devices config common network
+check "hv/, devices/, config/, network/ and common/ include no CAF and no layer above them" '[[ $rc == 1 ]]'
+run grep -rnE '#include "(hv|devices|config|image|snapshot)/' network
+check "network/ (the switch's Ethernet and impairments) stands alone on common/" '[[ $rc == 1 ]]'
 run grep -rnE '#include "config/' devices
 check "devices/ includes nothing from config/ (config reads the device kinds, not the other way)" '[[ $rc == 1 ]]'
 run grep -rnE '#include "devices/virtio/[a-z0-9_]+/' common hv config actors control vmm run image snapshot

@@ -68,6 +68,7 @@ result<virtio_wiring> wire_virtio_devices(const config::vm_config& config, const
                                                         [memory](virtio::device_model* m) { delete m; });
     spec.blocking = device.kind->blocking;
     spec.input_queue = made->input_queue;
+    spec.link = made->link;
     if (auto r = wire(out, std::move(spec), vm); !r) return r.error();
   }
   return out;

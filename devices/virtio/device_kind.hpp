@@ -67,11 +67,21 @@ struct device_context {
   std::function<void(std::span<const std::uint8_t>)> console_output;
 };
 
+/// Where a network card's frames go, for the builder to wire to its
+/// worker 0 (queue_server::take_frames and receive_frames).
+struct frame_link {
+  std::string mode;  // "switch": a switch of this process, by name
+  std::string name;  // the switch's name
+  std::string mac;   // the card's, "02:00:00:00:00:01": how the control socket names its port
+};
+
 /// A device made from its settings, with what its actor needs to know.
 struct made_device {
   std::unique_ptr<device_model> model;
   /// Host console input goes to this queue's server (queue_server::receive).
-  std::optional<std::uint16_t> input_queue;
+  std::optional<std::uint16_t> input_queue = std::nullopt;
+  /// A network card's link.
+  std::optional<frame_link> link = std::nullopt;
 };
 
 struct device_kind {
@@ -97,6 +107,10 @@ struct device_kind {
   /// Why clones of one snapshot cannot share this device ("the disk X is
   /// writable, and ..."), or nothing when they can. Null: they always can.
   std::optional<std::string> (*clone_conflict)(const device_settings& settings) = nullptr;
+  /// Fills in settings left out whose value must then stay fixed for the
+  /// device's life, snapshots included (a card's MAC): vm.toml's values
+  /// before they are checked and recorded. Null: nothing to fill in.
+  void (*complete)(std::map<std::string, setting_value>& values) = nullptr;
 };
 
 /// Every kind, in the order their register windows are laid out (disks

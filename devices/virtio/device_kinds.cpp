@@ -3,7 +3,7 @@
 namespace smvm::devices::virtio {
 
 // The kinds, in window order: a new kind is its folder and its name here.
-#define SMVM_VIRTIO_KINDS(X) X(blk) X(rng) X(console) X(vsock)
+#define SMVM_VIRTIO_KINDS(X) X(blk) X(rng) X(console) X(vsock) X(net)
 
 #define SMVM_DECLARE_KIND(folder) namespace folder { extern const device_kind kind; }
 SMVM_VIRTIO_KINDS(SMVM_DECLARE_KIND)

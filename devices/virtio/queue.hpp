@@ -72,6 +72,10 @@ class queue {
   /// driver broke the rules (the request is then consumed and must be
   /// completed with length 0, or the device set to NEEDS_RESET).
   result<std::optional<chain>> pop();
+  /// Puts back the last `count` requests pop() gave, which the device has
+  /// not used: the next pop() gives them again (a receive frame that needs
+  /// more buffers than the driver has offered yet waits for more).
+  void give_back(std::uint16_t count) { next_avail_ = static_cast<std::uint16_t>(next_avail_ - count); }
   /// Returns a request to the driver with the bytes the device wrote.
   result<void> push_used(std::uint16_t head, std::uint32_t written);
   /// Whether the driver wants an interrupt for what was pushed since the

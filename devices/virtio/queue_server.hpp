@@ -9,8 +9,12 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 namespace smvm::devices::virtio {
+
+/// One Ethernet frame, from its destination MAC to its payload's end.
+using frame_bytes = std::vector<std::uint8_t>;
 
 class queue_server {
  public:
@@ -28,6 +32,14 @@ class queue_server {
   /// fits and says how much that was. Servers without an input path take
   /// nothing.
   virtual std::size_t receive(std::span<const std::uint8_t> /*bytes*/) { return 0; }
+
+  /// A network card's frames (virtio-net): what the guest sent since the
+  /// last call, for the card's link (a switch port, slirp). Others send none.
+  virtual std::vector<frame_bytes> take_frames() { return {}; }
+  /// Frames from the link for the guest: into its receive buffers, or held
+  /// (boundedly) until it offers more, or dropped. True when the driver
+  /// wants an interrupt; an error when it broke the queue's rules.
+  virtual result<bool> receive_frames(std::vector<frame_bytes>& /*frames*/) { return false; }
 
   /// A descriptor that becomes readable when the server has work on the
   /// host side (vsock's sockets), or -1 for none. Fixed for the server's

@@ -43,6 +43,7 @@ queue_worker_actor stand_in_worker(caf::actor_system& system, std::shared_ptr<vi
         return **held;
       },
       [](backend_atom) {},
+      [](net_frames&) {},
     };
   }, 0);
 }

@@ -109,12 +109,13 @@ TEST_CASE("memory layout: the section round trip") {
   CHECK(snapshot::memory_file_of("/x/vm.snap") == "/x/vm.snap.mem");
 }
 
-TEST_CASE("virtio kinds: disks, then the rng, the console and vsock, in window order whatever order they are added in") {
+TEST_CASE("virtio kinds: disks, then the rng, the console, vsock and network cards, in window order whatever order they are added in") {
   std::vector<std::string_view> names;
   for (const auto* kind : devices::virtio::device_kinds()) names.push_back(kind->name);
   // A new kind goes last: the windows of the kinds before it, and so the
   // snapshots of VMs that have them, stay where they were.
-  CHECK(names == std::vector<std::string_view>{"virtio-blk", "virtio-rng", "virtio-console", "virtio-vsock"});
+  CHECK(names == std::vector<std::string_view>{"virtio-blk", "virtio-rng", "virtio-console", "virtio-vsock",
+                                                    "virtio-net"});
   config::vm_config c;
   config::use_virtio_console(c);
   REQUIRE(config::add_device(c, "virtio-rng", {}));
@@ -124,6 +125,18 @@ TEST_CASE("virtio kinds: disks, then the rng, the console and vsock, in window o
   for (const auto& d : c.devices) labels.push_back(d.label());
   CHECK(labels == std::vector<std::string>{"virtio-blk disk[0]", "virtio-blk disk[1]", "virtio-rng", "virtio-console"});
   CHECK(config::count_devices(c) == "2 disks, the rng, the console");
+}
+
+TEST_CASE("machine record: a network card left without a MAC gets one, recorded, so a restore keeps it") {
+  config::vm_config c;
+  REQUIRE(config::add_device(c, "virtio-net", devices::virtio::device_settings({{"switch", "lan0"}})));
+  const std::string mac = c.devices.at(0).settings.text("mac");
+  REQUIRE(mac.size() == 17);
+  CHECK((std::stoi(mac.substr(0, 2), nullptr, 16) & 3) == 2);  // unicast, locally administered
+  auto back = config_of(record_machine(c), "vm.snap");
+  REQUIRE(back);
+  CHECK(back->devices.at(0).settings.text("mac") == mac);
+  CHECK(config::count_devices(c) == "1 network card");
 }
 
 TEST_CASE("machine record: smvm run's workload streams survive the record; vsock does not keep clones apart") {

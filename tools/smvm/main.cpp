@@ -183,8 +183,11 @@ int main(int argc, char** argv) {
     return smvm::cli::snapshot_command(argv[2], argv[3]);
 
   CLI::App app{"smvm: run OCI and Docker images, and Linux VMs, as KVM microVMs", "smvm"};
-  std::string config_file;
-  app.add_option("--config", config_file, "Boot the VM described in this vm.toml")->type_name("FILE");
+  std::vector<std::string> config_files;
+  app.add_option("--config", config_files,
+                 "Boot the VM described in this vm.toml; repeat it to run several VMs in one process (their "
+                 "network cards share switches by name)")
+    ->type_name("FILE");
   std::string api_socket;
   app.add_option("--api-sock", api_socket, "Serve the control socket (JSON: status, pause, resume, snapshot, stop) here")
     ->type_name("PATH");
@@ -264,16 +267,25 @@ int main(int argc, char** argv) {
   if (*restore)
     return restore_command(restore_request, restore_path, restore_output, api_socket, restore_detach,
                            std::vector<std::string>(argv + 2, argv + argc));
-  if (config_file.empty()) {
+  if (config_files.empty()) {
     fmt::print(stderr, "smvm: nothing to run: give --config FILE or a command (see smvm --help)\n");
     return failure;
   }
-  auto config = smvm::config::load_vm_config(config_file);
-  if (!config) {
-    fmt::print(stderr, "smvm: {}\n", config.error().message);
+  if (config_files.size() > 1 && !api_socket.empty()) {
+    fmt::print(stderr, "smvm: --api-sock serves one VM; give one --config with it\n");
     return failure;
+  }
+  std::vector<smvm::config::vm_config> configs;
+  for (const auto& file : config_files) {
+    auto config = smvm::config::load_vm_config(file);
+    if (!config) {
+      fmt::print(stderr, "smvm: {}\n", config.error().message);
+      return failure;
+    }
+    configs.push_back(std::move(*config));
   }
   smvm::run::vm_options options;
   if (!api_socket.empty()) options.control_socket = api_socket;
-  return smvm::run::run_vm(*config, options);
+  if (configs.size() == 1) return smvm::run::run_vm(configs.front(), options);
+  return smvm::run::run_vms(std::move(configs));
 }

@@ -19,7 +19,7 @@ constexpr std::array<setting_spec, 2> settings{{
 result<made_device> make(const device_context& context, const device_settings& s) {
   auto disk = device::open(context.memory, s.text("path"), s.flag("read_only"));
   if (!disk) return make_error("path: {}", disk.error().message);
-  return made_device{std::move(*disk), std::nullopt};
+  return made_device{.model = std::move(*disk)};
 }
 
 std::optional<std::string> clone_conflict(const device_settings& s) {

@@ -9,7 +9,8 @@ namespace smvm::devices::virtio::console {
 namespace {
 
 result<made_device> make(const device_context& context, const device_settings&) {
-  return made_device{std::make_unique<device>(context.memory, context.console_output), device::receive_queue};
+  return made_device{.model = std::make_unique<device>(context.memory, context.console_output),
+                     .input_queue = device::receive_queue};
 }
 
 }  // namespace

@@ -8,7 +8,7 @@ namespace smvm::devices::virtio::rng {
 namespace {
 
 result<made_device> make(const device_context& context, const device_settings&) {
-  return made_device{std::make_unique<device>(context.memory), std::nullopt};
+  return made_device{.model = std::make_unique<device>(context.memory)};
 }
 
 }  // namespace

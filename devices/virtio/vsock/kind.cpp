@@ -30,7 +30,7 @@ result<made_device> make(const device_context& context, const device_settings& s
   const std::int64_t cid = s.integer("cid", 0);
   auto made = device::open(context.memory, static_cast<std::uint64_t>(cid), s.text("uds_path"));
   if (!made) return make_error("uds_path: {}", made.error().message);
-  return made_device{std::move(*made), std::nullopt};
+  return made_device{.model = std::move(*made)};
 }
 
 }  // namespace
