@@ -7,7 +7,7 @@
 
 #include "actors/machine_parts.hpp"
 #include "actors/messages.hpp"
-#include "actors/network.hpp"
+#include "actors/switch_registry.hpp"
 #include "config/vm_config.hpp"
 
 #include <functional>
@@ -24,7 +24,7 @@ struct machine_options {
   std::function<void()> on_guest_running;
   /// The switches its network cards plug into (those of every VM of this
   /// actor system); null for a VM without cards.
-  std::shared_ptr<network> net = nullptr;
+  std::shared_ptr<switch_registry> net = nullptr;
 };
 
 machine_actor spawn_machine(caf::actor_system& system, machine_parts parts, machine_options options);

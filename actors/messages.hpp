@@ -70,8 +70,8 @@
 //                                                        within the port's credit
 //   switch            net_frames         queue_worker    none; frames for the guest,
 //                                                        within the card's credit
-//   network, control  link_settings      switch          bool: false for no such port
-//   network, control  stats_atom         switch          switch_stats
+//   control socket    link_settings      switch          bool: false for no such port
+//   control socket    stats_atom         switch          switch_stats
 
 #include "network/impairment.hpp"
 

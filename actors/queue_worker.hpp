@@ -8,7 +8,7 @@
 // when the driver wants one.
 
 #include "actors/messages.hpp"
-#include "actors/network.hpp"
+#include "actors/switch_registry.hpp"
 #include "devices/virtio/interrupt.hpp"
 
 #include <functional>

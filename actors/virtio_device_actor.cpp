@@ -96,7 +96,7 @@ caf::result<std::uint64_t> write_status(device_pointer self, std::uint32_t value
 }
 
 /// A card's port on its switch, or why there is none.
-result<card_link> plug_card(const virtio_device_spec& spec, const std::shared_ptr<network>& net) {
+result<card_link> plug_card(const virtio_device_spec& spec, const std::shared_ptr<switch_registry>& net) {
   if (!net) return make_error("{}: this VM has no network to plug into", spec.name);
   auto link = net->plug(*spec.link, spec.name);
   if (!link) return make_error("{}: {}", spec.name, link.error().message);
@@ -104,7 +104,7 @@ result<card_link> plug_card(const virtio_device_spec& spec, const std::shared_pt
 }
 
 void spawn_workers(device_pointer self, const std::shared_ptr<notify_reactor>& reactor, const machine_actor& machine,
-                   const std::shared_ptr<network>& net) {
+                   const std::shared_ptr<switch_registry>& net) {
   auto& s = self->state;
   auto interrupt = s.transport->interrupt();
   const std::uint16_t count = s.spec.model->queue_count();
@@ -160,7 +160,7 @@ void spawn_workers(device_pointer self, const std::shared_ptr<notify_reactor>& r
 
 device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_device_spec spec, irq_actor irq,
                                                    std::shared_ptr<notify_reactor> reactor, machine_actor machine,
-                                                   std::shared_ptr<network> net) {
+                                                   std::shared_ptr<switch_registry> net) {
   auto& s = self->state;
   s.spec = std::move(spec);
   auto interrupt = std::make_shared<devices::virtio::interrupt>(
@@ -239,7 +239,7 @@ device_actor::behavior_type virtio_device_behavior(device_pointer self, virtio_d
 
 device_actor spawn_virtio_device(caf::actor_system& system, virtio_device_spec spec, irq_actor irq,
                                  std::shared_ptr<notify_reactor> reactor, machine_actor machine,
-                                 std::shared_ptr<network> net) {
+                                 std::shared_ptr<switch_registry> net) {
   return system.spawn(virtio_device_behavior, std::move(spec), std::move(irq), std::move(reactor),
                       std::move(machine), std::move(net));
 }

@@ -14,7 +14,7 @@
 
 #include "actors/deadlines.hpp"
 #include "actors/messages.hpp"
-#include "actors/network.hpp"
+#include "actors/switch_registry.hpp"
 #include "actors/notify_reactor.hpp"
 #include "devices/virtio/device_model.hpp"
 #include "devices/virtio/device_state.hpp"
@@ -51,6 +51,6 @@ struct virtio_device_spec {
 /// `net`: where a card's link goes (null when the VM has no card).
 device_actor spawn_virtio_device(caf::actor_system& system, virtio_device_spec spec, irq_actor irq,
                                  std::shared_ptr<notify_reactor> reactor, machine_actor machine,
-                                 std::shared_ptr<network> net = nullptr);
+                                 std::shared_ptr<switch_registry> net = nullptr);
 
 }  // namespace smvm::actors

@@ -1,5 +1,7 @@
 #include "control/control_socket.hpp"
 
+#include "control/network_requests.hpp"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -40,7 +42,8 @@ std::string ask(caf::actor_system& system, const actors::machine_actor& machine,
 
 }  // namespace
 
-std::string handle_request(caf::actor_system& system, const actors::machine_actor& machine, const std::string& line) {
+std::string handle_request(caf::actor_system& system, const actors::machine_actor& machine, const std::string& line,
+                           const std::shared_ptr<actors::switch_registry>& net) {
   json request;
   try {
     request = json::parse(line);
@@ -48,7 +51,8 @@ std::string handle_request(caf::actor_system& system, const actors::machine_acto
     return failure(fmt::format("the request is not JSON: {}", e.what()));
   }
   if (!request.is_object() || !request.contains("action") || !request["action"].is_string())
-    return failure("a request is an object with an \"action\" string: status, pause, resume, snapshot or stop");
+    return failure("a request is an object with an \"action\" string: status, pause, resume, snapshot, stop, link or "
+                   "switch");
   const std::string action = request["action"];
   if (action == "status")
     return ask<std::string>(system, machine, actors::status_atom_v, [](std::string& state) { return json{{"ok", true}, {"state", state}}; });
@@ -68,11 +72,14 @@ std::string handle_request(caf::actor_system& system, const actors::machine_acto
     caf::anon_send(machine, actors::guest_stop{0, false, "stopped through the control socket", true});
     return json{{"ok", true}, {"state", "stopping"}}.dump();
   }
-  return failure(fmt::format("unknown action \"{}\" (expected status, pause, resume, snapshot or stop)", action));
+  if (action == "link" || action == "switch") return network_request(system, net.get(), request);
+  return failure(
+    fmt::format("unknown action \"{}\" (expected status, pause, resume, snapshot, stop, link or switch)", action));
 }
 
 result<std::unique_ptr<control_socket>> control_socket::open(const std::filesystem::path& path,
-                                                             caf::actor_system& system, actors::machine_actor machine) {
+                                                             caf::actor_system& system, actors::machine_actor machine,
+                                                             std::shared_ptr<actors::switch_registry> net) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   if (path.string().size() >= sizeof(address.sun_path))
@@ -98,12 +105,18 @@ result<std::unique_ptr<control_socket>> control_socket::open(const std::filesyst
     ::unlink(path.c_str());
     return make_error("control socket: eventfd: {}", std::strerror(errno));
   }
-  return std::unique_ptr<control_socket>(new control_socket(path, fd, wake, system, std::move(machine)));
+  return std::unique_ptr<control_socket>(
+    new control_socket(path, fd, wake, system, std::move(machine), std::move(net)));
 }
 
 control_socket::control_socket(std::filesystem::path path, int listen_fd, int wake_fd, caf::actor_system& system,
-                               actors::machine_actor machine)
-    : path_(std::move(path)), listen_fd_(listen_fd), wake_fd_(wake_fd), system_(system), machine_(std::move(machine)) {
+                               actors::machine_actor machine, std::shared_ptr<actors::switch_registry> net)
+    : path_(std::move(path)),
+      listen_fd_(listen_fd),
+      wake_fd_(wake_fd),
+      system_(system),
+      machine_(std::move(machine)),
+      net_(std::move(net)) {
   thread_ = std::thread([this] { serve(); });
 }
 
@@ -141,7 +154,7 @@ void control_socket::serve_client(int fd) {
     if (n <= 0) return;
     buffer.append(chunk, static_cast<std::size_t>(n));
     for (std::size_t end; (end = buffer.find('\n')) != std::string::npos;) {
-      std::string reply = handle_request(system_, machine_, buffer.substr(0, end)) + "\n";
+      std::string reply = handle_request(system_, machine_, buffer.substr(0, end), net_) + "\n";
       buffer.erase(0, end + 1);
       if (::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) return;
     }

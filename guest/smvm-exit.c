@@ -1,11 +1,13 @@
 // smvm-exit [STATUS]: ends the VM and makes smvm exit with STATUS (0-255).
 //
 // The guest side of the smvm status port (devices/status_port.hpp): sync
-// the filesystems, then write one byte to I/O port 0xf4. Needs root
-// (CAP_SYS_RAWIO), as PID 1 in an initramfs has.
+// the filesystems, let the console send what it holds, then write one byte
+// to I/O port 0xf4. Needs root (CAP_SYS_RAWIO), as PID 1 in an initramfs
+// has.
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/io.h>
+#include <termios.h>
 #include <unistd.h>
 
 int main(int argc, char** argv) {
@@ -23,6 +25,10 @@ int main(int argc, char** argv) {
     }
   }
   sync();
+  // An echo just before returns once its line is in the tty's buffer; the
+  // UART may still be sending it, and the VM's end would cut it off.
+  for (int fd = 0; fd <= 2; fd++)
+    if (isatty(fd)) tcdrain(fd);
   if (ioperm(0xf4, 1, 1) != 0) {
     perror("smvm-exit: ioperm(0xf4)");
     return 1;

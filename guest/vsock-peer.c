@@ -29,33 +29,20 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "peer_pattern.h"
+
 enum { CHUNK = 64 * 1024, STALL_MS = 60000 };
 // The guest-to-host pattern's seed (the host's is 0x9e3779b97f4a7c15); the
 // same in vsock_host.cpp.
 static const uint64_t to_host_seed = 0xd1b54a32d192ed03ull;
 
-// The pattern: xorshift64's words, low byte first, so any chunking of the
-// stream gives the same bytes.
-struct pattern { uint64_t state, word; int left; };
-static void pattern_fill(struct pattern* p, unsigned char* buf, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    if (p->left == 0) {
-      p->state ^= p->state << 13; p->state ^= p->state >> 7; p->state ^= p->state << 17;
-      p->word = p->state; p->left = 8;
-    }
-    buf[i] = (unsigned char)p->word; p->word >>= 8; p->left--;
-  }
-}
-static void fnv1a(uint64_t* h, const unsigned char* buf, size_t n) {
-  for (size_t i = 0; i < n; i++) { *h ^= buf[i]; *h *= 0x100000001b3ull; }
-}
 static void die(const char* what) { printf("%s: %s\n", what, strerror(errno)); exit(1); }
 
 static unsigned char out_buf[CHUNK], in_buf[CHUNK];
 
 static void exchange(int fd, uint64_t n) {
   struct pattern pat = {to_host_seed, 0, 0};
-  uint64_t sent = 0, got = 0, sent_sum = 0xcbf29ce484222325ull, got_sum = sent_sum;
+  uint64_t sent = 0, got = 0, sent_sum = fnv1a_basis, got_sum = sent_sum;
   size_t off = 0, len = 0;  // out_buf[off, len) is generated but not yet sent
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   while (sent < n || got < n) {

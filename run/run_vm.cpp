@@ -83,13 +83,12 @@ std::vector<int> run_machines(std::vector<vm_run> vms, const char* noun = "clone
     actors::configure(cfg);
     caf::actor_system system{cfg};
     // The switches every VM's cards share; stopped before the system ends.
-    auto net = std::make_shared<actors::network>(system);
+    auto net = std::make_shared<actors::switch_registry>(system);
     std::vector<machine_actor> machines;
     for (auto& vm : vms) {
       vm.options.net = net;
       machines.push_back(actors::spawn_machine(system, std::move(vm.parts), std::move(vm.options)));
     }
-    net.reset();  // the machines' devices hold it while they plug in
     stop_signal_watcher watcher{machines};
     caf::scoped_actor self{system};
     using run_handle = decltype(self->request(machines.front(), caf::infinite, actors::run_atom_v));
@@ -98,7 +97,7 @@ std::vector<int> run_machines(std::vector<vm_run> vms, const char* noun = "clone
     std::vector<std::unique_ptr<control::control_socket>> control;
     for (std::size_t i = 0; i < machines.size(); ++i) {
       if (!vms[i].control) continue;  // still here: spawning moved only the parts and options
-      auto opened = control::control_socket::open(*vms[i].control, system, machines[i]);
+      auto opened = control::control_socket::open(*vms[i].control, system, machines[i], net);
       if (!opened) {
         fmt::print(stderr, "smvm: {}\n", opened.error().message);
         for (auto& machine : machines) self->send(machine, guest_stop{smvm_failure_status, false, "", true});
@@ -110,6 +109,7 @@ std::vector<int> run_machines(std::vector<vm_run> vms, const char* noun = "clone
       runs[i].receive([&](std::int32_t s) { statuses[i] = s; },
                       [&](caf::error& e) { fmt::print(stderr, "smvm: the machine failed: {}\n", caf::to_string(e)); });
     control.clear();
+    net.reset();  // stops the switches before the system waits for its actors
   }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (statuses.size() > 1)
@@ -130,7 +130,7 @@ int run_vm(const config::vm_config& config, const vm_options& options) {
   return combined(run_machines(std::move(vms)));
 }
 
-int run_vms(std::vector<config::vm_config> configs) {
+int run_vms(std::vector<config::vm_config> configs, const vm_options& options) {
   std::vector<vm_run> vms;
   for (std::size_t i = 0; i < configs.size(); ++i) {
     auto& config = configs[i];
@@ -140,7 +140,8 @@ int run_vms(std::vector<config::vm_config> configs) {
       fmt::print(stderr, "smvm: {}\n", parts.error().message);
       return smvm_failure_status;
     }
-    vms.push_back({std::move(parts->parts), {config.console, config.snapshot, {}}, std::nullopt});
+    vms.push_back({std::move(parts->parts), {config.console, config.snapshot, {}},
+                   i == 0 ? options.control_socket : std::nullopt});
   }
   return combined(run_machines(std::move(vms), "VM"));
 }

@@ -27,10 +27,11 @@ struct vm_options {
 int run_vm(const config::vm_config& config, const vm_options& options = {});
 
 /// Boots several VMs in one process, one actor system: their network cards
-/// share switches by name. The first takes stdin; the others none. Returns
-/// 0 when every one exited 0, else the first other status (each VM's status
-/// goes to stderr).
-int run_vms(std::vector<config::vm_config> configs);
+/// share switches by name. The first takes stdin and `options`' control
+/// socket (which reaches every switch); the others neither. Returns 0 when
+/// every one exited 0, else the first other status (each VM's status goes
+/// to stderr).
+int run_vms(std::vector<config::vm_config> configs, const vm_options& options = {});
 
 struct restore_request {
   std::filesystem::path snapshot;

@@ -27,13 +27,14 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 tests/cli/errors.sh bu
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 tests/cli/vm_verbs.sh build-asan
 took "the ASan/UBSan build, unit and CLI tests"
 
-# Fuzz the virtqueue and block request parsing, vsock's queues, the guest agent's answers and the workload channel's
-# frames, for a bounded time (clang, libFuzzer).
+# Fuzz the virtqueue and block request parsing, vsock's and virtio-net's queues, the guest agent's answers and the
+# workload channel's frames, for a bounded time (clang, libFuzzer).
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DSMVM_FUZZ=ON >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target virtqueue_fuzz workload_stream_fuzz vsock_fuzz agent_frame_fuzz
-mkdir -p build-fuzz/corpus build-fuzz/stream-corpus build-fuzz/vsock-corpus build-fuzz/agent-corpus
+cmake --build build-fuzz -j"$(nproc)" --target virtqueue_fuzz workload_stream_fuzz vsock_fuzz agent_frame_fuzz net_fuzz
+mkdir -p build-fuzz/corpus build-fuzz/stream-corpus build-fuzz/vsock-corpus build-fuzz/agent-corpus build-fuzz/net-corpus
 build-fuzz/virtqueue_fuzz -max_total_time="${SMVM_FUZZ_SECONDS:-60}" -max_len=70000 build-fuzz/corpus 2>&1 | tail -n 2
 build-fuzz/workload_stream_fuzz -max_total_time="${SMVM_FUZZ_SECONDS:-30}" -max_len=20000 build-fuzz/stream-corpus 2>&1 | tail -n 2
 build-fuzz/vsock_fuzz -max_total_time="${SMVM_FUZZ_SECONDS:-30}" -max_len=70000 build-fuzz/vsock-corpus 2>&1 | tail -n 2
 build-fuzz/agent_frame_fuzz -max_total_time="${SMVM_FUZZ_SECONDS:-20}" -max_len=140000 build-fuzz/agent-corpus 2>&1 | tail -n 2
+build-fuzz/net_fuzz -max_total_time="${SMVM_FUZZ_SECONDS:-30}" -max_len=140000 build-fuzz/net-corpus 2>&1 | tail -n 2
 took "the fuzzer's build and run"

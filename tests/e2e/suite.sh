@@ -16,7 +16,7 @@ if [[ -n ${SMVM_KVM_RUN_KEY-} ]]; then
   mkdir -p "$1/e2e-progress"
   progress=$1/e2e-progress/$SMVM_KVM_RUN_KEY
 fi
-for suite in boot virtio vsock agent run output snapshot; do
+for suite in boot virtio vsock net agent run output snapshot; do
   if [[ -n $progress ]] && ended=$(grep "^$suite " "$progress" 2>/dev/null); then
     echo "# $suite: ended in an earlier try of this kvm-run, exit status ${ended#* }"
     [[ ${ended#* } == 0 ]] || status=1

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "tests/fuzz/fuzz_memory.hpp"
+#include "tests/fuzz/fuzz_ring.hpp"
 
 #include <cstring>
 #include <string>
@@ -26,6 +27,7 @@ using namespace smvm::devices::virtio;
 namespace {
 
 using fuzz::fuzz_memory;
+using fuzz::ring;
 
 /// The socket folder and the port-5 listener, made once per process.
 struct host_side {
@@ -59,35 +61,6 @@ constexpr std::uint64_t rx_desc = 0x0000, tx_desc = 0x1000, event_desc = 0x2000;
 constexpr std::uint64_t rx_buffers = 0x4000;                          // 16 x 4 KiB
 constexpr std::uint64_t tx_buffers = 0x14000, tx_buffers_end = ram_size;
 
-struct piece {
-  std::uint64_t address;
-  std::uint32_t length;
-  bool writable;
-};
-
-/// A split virtqueue's rings in guest RAM, filled the way a driver does.
-struct ring {
-  std::vector<std::uint8_t>& ram;
-  std::uint64_t desc;
-  std::uint16_t avail = 0;
-  template <class T>
-  void put(std::uint64_t address, T value) { std::memcpy(ram.data() + address, &value, sizeof value); }
-  /// Offers a chain of descriptors from `first` on.
-  void offer(std::uint16_t first, std::initializer_list<piece> pieces) {
-    std::uint16_t i = first;
-    for (auto p = pieces.begin(); p != pieces.end(); ++p, ++i) {
-      const bool last = p + 1 == pieces.end();
-      put<std::uint64_t>(desc + 16ull * i, p->address);
-      put<std::uint32_t>(desc + 16ull * i + 8, p->length);
-      put<std::uint16_t>(desc + 16ull * i + 12, static_cast<std::uint16_t>((last ? 0 : desc_flags::next) |
-                                                                           (p->writable ? desc_flags::write : 0)));
-      put<std::uint16_t>(desc + 16ull * i + 14, static_cast<std::uint16_t>(i + 1));
-    }
-    put<std::uint16_t>(desc + 0x400 + 4 + 2ull * (avail % queue_size), first);
-    put<std::uint16_t>(desc + 0x400 + 2, ++avail);
-  }
-};
-
 void serve(vsock::device& d, const host_side& host) {
   (void)d.process_queue(vsock::device::tx_queue);
   host.drop_accepted();
@@ -103,11 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto device = vsock::device::open(memory, 3, host.uds);
   if (!device) return 0;
   auto& d = **device;
-  const std::vector<queue_config> queues{{queue_size, rx_desc, rx_desc + 0x400, rx_desc + 0x800},
-                                         {queue_size, tx_desc, tx_desc + 0x400, tx_desc + 0x800},
-                                         {queue_size, event_desc, event_desc + 0x400, event_desc + 0x800}};
-  if (!d.activate(feature::version_1 | feature::ring_event_idx, queues)) return 0;
-  ring rx{ram, rx_desc}, tx{ram, tx_desc};
+  ring rx{ram, rx_desc, queue_size}, tx{ram, tx_desc, queue_size}, event{ram, event_desc, queue_size};
+  if (!d.activate(feature::version_1 | feature::ring_event_idx, {rx.config(), tx.config(), event.config()})) return 0;
   // The guest's receive buffers: 16 of 4 KiB (header and data in one), as Linux offers them.
   for (std::uint16_t i = 0; i < 16; ++i) rx.offer(i, {{rx_buffers + i * 0x1000ull, 0x1000, true}});
   // The input is a list of packets, each [u16 length][u8 split][bytes]: the

@@ -91,6 +91,37 @@ TEST_CASE("control socket: malformed requests get an error naming what is wrong"
   CHECK(f.seen->stops == 0);
 }
 
+TEST_CASE("control socket: a card's link is changed and a switch's counters read, by switch name and MAC") {
+  fixture f;
+  auto net = std::make_shared<switch_registry>(f.system);
+  auto plugged = net->plug({"switch", "lan0", "02:00:00:00:00:01"}, "vm0 net[0]");
+  REQUIRE(plugged);
+  auto ask = [&](const std::string& line) { return control::handle_request(f.system, f.machine, line, net); };
+  // The port exists once a card's worker has attached; a stand-in does it here.
+  auto card = f.system.spawn([](frame_port::pointer) -> frame_port::behavior_type { return {[](net_frames&) {}}; });
+  caf::anon_send(plugged->peer, port_attach{plugged->port, "vm0 net[0]", caf::actor_cast<caf::actor>(card),
+                                            std::make_shared<frame_credit>(1 << 20), plugged->port_credit});
+  CHECK(ask(R"({"action": "link", "switch": "lan0", "mac": "02:00:00:00:00:01", "down": true})") == R"({"ok":true})");
+  CHECK(ask(R"({"action": "link", "switch": "lan0", "mac": "02:00:00:00:00:01", "loss": 0.1, "delay_us": 500,
+                "seed": 3})") == R"({"ok":true})");
+  CHECK_THAT(ask(R"({"action": "switch", "switch": "lan0"})"),
+             Catch::Contains(R"("ok":true)") && Catch::Contains(R"("name":"vm0 net[0]")"));
+  CHECK_THAT(ask(R"({"action": "link", "switch": "lan9", "mac": "02:00:00:00:00:01"})"),
+             Catch::Contains(R"(no switch \"lan9\" in this process)"));
+  CHECK_THAT(ask(R"({"action": "link", "switch": "lan0", "mac": "02:00:00:00:00:07"})"),
+             Catch::Contains(R"(no card 02:00:00:00:00:07 on switch \"lan0\")"));
+  CHECK_THAT(ask(R"({"action": "link", "switch": "lan0"})"), Catch::Contains(R"(link needs a \"mac\")"));
+  CHECK_THAT(ask(R"({"action": "link", "switch": "lan0", "mac": "02:00:00:00:00:01", "loss": 2})"),
+             Catch::Contains(R"(\"loss\" must be a share from 0 to 1)"));
+  CHECK_THAT(ask(R"({"action": "link", "switch": "lan0", "mac": "02:00:00:00:00:01", "speed": 1})"),
+             Catch::Contains(R"(no setting \"speed\")"));
+  CHECK_THAT(ask(R"({"action": "link", "switch": "lan0", "mac": "02:00:00:00:00:01", "down": 1})"),
+             Catch::Contains(R"(\"down\" must be true or false)"));
+  CHECK_THAT(ask(R"({"action": "switch"})"), Catch::Contains(R"(switch needs a \"switch\")"));
+  CHECK_THAT(f.ask(R"({"action": "switch", "switch": "lan0"})"), Catch::Contains(R"(no switch \"lan0\")"));
+  caf::anon_send_exit(card, caf::exit_reason::user_shutdown);
+}
+
 TEST_CASE("control socket: lines over a Unix socket, and the file removed at the end") {
   fixture f;
   test::scratch_dir dir;

@@ -189,7 +189,9 @@ int main(int argc, char** argv) {
                  "network cards share switches by name)")
     ->type_name("FILE");
   std::string api_socket;
-  app.add_option("--api-sock", api_socket, "Serve the control socket (JSON: status, pause, resume, snapshot, stop) here")
+  app.add_option("--api-sock", api_socket,
+                 "Serve the control socket (JSON: status, pause, resume, snapshot, stop; link, switch) here; with "
+                 "several --config, for the first VM and every switch")
     ->type_name("PATH");
   app.set_version_flag("--version", fmt::format("smvm {} (CAF {}.{}.{})", SMVM_VERSION, CAF_MAJOR_VERSION,
                                                 CAF_MINOR_VERSION, CAF_PATCH_VERSION));
@@ -271,10 +273,6 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "smvm: nothing to run: give --config FILE or a command (see smvm --help)\n");
     return failure;
   }
-  if (config_files.size() > 1 && !api_socket.empty()) {
-    fmt::print(stderr, "smvm: --api-sock serves one VM; give one --config with it\n");
-    return failure;
-  }
   std::vector<smvm::config::vm_config> configs;
   for (const auto& file : config_files) {
     auto config = smvm::config::load_vm_config(file);
@@ -287,5 +285,5 @@ int main(int argc, char** argv) {
   smvm::run::vm_options options;
   if (!api_socket.empty()) options.control_socket = api_socket;
   if (configs.size() == 1) return smvm::run::run_vm(configs.front(), options);
-  return smvm::run::run_vms(std::move(configs));
+  return smvm::run::run_vms(std::move(configs), options);
 }

@@ -43,6 +43,10 @@ result<void> validate(const device_settings& s) {
   return {};
 }
 
+std::string format_mac(const mac_address& mac) {
+  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
 /// A card without a MAC gets a random locally administered one, kept in
 /// the settings so that a snapshot restores the same card.
 void complete(std::map<std::string, setting_value>& values) {
@@ -51,8 +55,7 @@ void complete(std::map<std::string, setting_value>& values) {
   if (::getrandom(mac.data(), mac.size(), 0) != static_cast<ssize_t>(mac.size()))
     for (auto& b : mac) b = static_cast<std::uint8_t>(std::rand());
   mac[0] = static_cast<std::uint8_t>((mac[0] & 0xfc) | 0x02);  // unicast, locally administered
-  values["mac"] = fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", mac[0], mac[1], mac[2], mac[3], mac[4],
-                              mac[5]);
+  values["mac"] = format_mac(mac);
 }
 
 result<made_device> make(const device_context& context, const device_settings& s) {
@@ -60,7 +63,7 @@ result<made_device> make(const device_context& context, const device_settings& s
   auto mac = parse_mac(s.text("mac"));
   if (!mac) return make_error("mac: {}", mac.error().message);
   return made_device{.model = std::make_unique<device>(context.memory, *mac),
-                     .link = frame_link{"switch", s.text("switch"), s.text("mac")}};
+                     .link = frame_link{"switch", s.text("switch"), format_mac(*mac)}};
 }
 
 }  // namespace
