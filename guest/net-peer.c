@@ -106,8 +106,9 @@ static int connect_within(struct sockaddr_in a, int seconds) {
 }
 
 static void flood(struct sockaddr_in a, int seconds) {
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
   if (fd < 0) die("socket");
+  setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);  // a broadcast address floods every port
   memset(out_buf, 'f', 1400);
   unsigned long long datagrams = 0;
   long long end = now_ms() + seconds * 1000LL;

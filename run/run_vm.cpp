@@ -176,7 +176,7 @@ int restore_vm(const restore_request& request) {
   }
   std::vector<vm_run> vms;
   for (unsigned i = 0; i < request.clones; ++i) {
-    vmm::restore_options options{request.console, states[i].dir};
+    vmm::restore_options options{request.console, states[i].dir, i};
     if (i > 0 || request.clones > 1) options.console.input = config::console_input::none;
     auto parts = vmm::restore_machine(request.snapshot, options);
     if (!parts) {

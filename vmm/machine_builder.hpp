@@ -39,6 +39,9 @@ struct restore_options {
   /// VMs and clones of one snapshot each have their own. Empty: where the
   /// snapshot's VM had them.
   std::filesystem::path socket_folder;
+  /// Which clone of the snapshot this VM is (0: the first, or the only
+  /// one): its devices differ where clones must (device_kind::for_clone).
+  unsigned clone_index = 0;
 };
 
 /// Errors name the vm.toml line they are about ("vm.toml:3: machine.vcpus

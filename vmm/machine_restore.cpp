@@ -81,6 +81,13 @@ result<built_machine> restore_machine(const std::filesystem::path& snapshot_path
           values[key] = (options.socket_folder / was.filename()).string();
           device.settings = devices::virtio::device_settings(std::move(values));
         }
+  if (options.clone_index > 0)
+    for (auto& device : config->devices)
+      if (device.kind->for_clone) {
+        auto values = device.settings.values();
+        device.kind->for_clone(values, options.clone_index);
+        device.settings = devices::virtio::device_settings(std::move(values));
+      }
   auto layout = decode_section<memory_layout>(*contents, "memory");
   if (!layout) return layout.error();
   auto vm_state = decode_section<hv::x86::vm_state>(*contents, "vm");

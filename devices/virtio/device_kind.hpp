@@ -111,6 +111,10 @@ struct device_kind {
   /// device's life, snapshots included (a card's MAC): vm.toml's values
   /// before they are checked and recorded. Null: nothing to fill in.
   void (*complete)(std::map<std::string, setting_value>& values) = nullptr;
+  /// Makes clone `index` (from 1) of a restored snapshot's device differ
+  /// where clones must (a card's MAC); clone 0 keeps what was saved. Null:
+  /// clones are the same.
+  void (*for_clone)(std::map<std::string, setting_value>& values, unsigned index) = nullptr;
 };
 
 /// Every kind, in the order their register windows are laid out (disks

@@ -69,6 +69,38 @@ run "$smvm" --config "$work/vm.toml"
 check "vsock without a cid says what it is" \
   '[[ $rc == 125 && $err == *"vsock has no cid (the guest'"'"'s context ID, 3 or more)"* ]]'
 
+toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'switch = "lan0"' 'mac = "03:00:00:00:00:01"'
+run "$smvm" --config "$work/vm.toml"
+check "a multicast MAC for a card is refused with its line" \
+  '[[ $rc == 125 && $err == *"vm.toml:5: net[0].mac: 03:00:00:00:00:01 is a multicast address"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'switch = "lan0"' 'mac = "02:00:00:00:01"'
+run "$smvm" --config "$work/vm.toml"
+check "a MAC that is not one is refused" \
+  '[[ $rc == 125 && $err == *"net[0].mac: \"02:00:00:00:01\" is not a MAC address like 02:00:00:00:00:01"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'mac = "02:00:00:00:00:01"'
+run "$smvm" --config "$work/vm.toml"
+check "a card without a switch says what to give" \
+  '[[ $rc == 125 && $err == *"vm.toml:3: net[0] has no switch (the switch it plugs into, switch = \"lan0\""* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'switch = "lan 0"'
+run "$smvm" --config "$work/vm.toml"
+check "a switch name with a space is refused" '[[ $rc == 125 && $err == *"\"lan 0\" is not a switch name"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'switch = "lan0"' 'mode = "bridge"'
+run "$smvm" --config "$work/vm.toml"
+check "a network mode smvm has not is refused" \
+  '[[ $rc == 125 && $err == *"vm.toml:5: net[0].mode: \"bridge\" is not a network mode smvm has"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[net]' 'switch = "lan0"'
+run "$smvm" --config "$work/vm.toml"
+check "[net] instead of [[net]] says how to write it" '[[ $rc == 125 && $err == *"[[net]]"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"'
+run "$smvm" --config "$work/vm.toml" --config "$work/missing.toml"
+check "a missing vm.toml among several is named" '[[ $rc == 125 && $err == *"cannot read $work/missing.toml"* ]]'
+
 toml '[boot]' 'kernel = "bzImage"' '[disk]' 'path = "disk.img"'
 run "$smvm" --config "$work/vm.toml"
 check "[disk] instead of [[disk]] says how to write it" '[[ $rc == 125 && $err == *"write each disk as a [[disk]] section"* ]]'

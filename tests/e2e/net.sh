@@ -6,18 +6,25 @@
 # through the control socket, LOSS_BYTES each way still arrive whole; with
 # the link down a connect times out, and after the link is up again one
 # works. b's init waits on its console (smvm's stdin, a fifo here) for the
-# host to have changed the link before each step.
-# Cost: about 60-120 s nested (one process of two VMs, 50 MiB each way,
-# 2 MiB under loss, a 5 s timeout), bounded by TEST_TIMEOUT (300 s).
-# SMVM_NET_BYTES and SMVM_NET_LOSS_BYTES set the sizes. Run through
+# host to have changed the link before each step. Then three VMs: while c
+# floods the segment with broadcast UDP, a and b still exchange
+# FLOOD_BYTES each way whole, and the suite prints their rate. Last, a VM
+# with a card is snapshotted, and two clones of it restored in one process
+# (their MACs apart by one) talk to each other over the switch.
+# Cost: about 90-150 s nested (two processes: two VMs with 50 MiB each way,
+# 2 MiB under loss and a 5 s timeout; three VMs with a 25 s flood; a
+# snapshot and two clones),
+# each bounded by TEST_TIMEOUT (300 s). SMVM_NET_BYTES,
+# SMVM_NET_LOSS_BYTES and SMVM_NET_FLOOD_BYTES set the sizes. Run through
 # tools/kvm-run, like boot.sh.
-#   [SMVM_NET_BYTES=N] [SMVM_NET_LOSS_BYTES=N] tests/e2e/net.sh BUILD_DIR
+#   [SMVM_NET_BYTES=N] [SMVM_NET_LOSS_BYTES=N] [SMVM_NET_FLOOD_BYTES=N] tests/e2e/net.sh BUILD_DIR
 set -euo pipefail
 source "$(dirname "$0")/env.sh" "$1"
 limit=${TEST_TIMEOUT:-300}
 bytes=${SMVM_NET_BYTES:-52428800}
 lossy=${SMVM_NET_LOSS_BYTES:-2097152}
-for n in "$bytes" "$lossy"; do
+flooded=${SMVM_NET_FLOOD_BYTES:-8388608}
+for n in "$bytes" "$lossy" "$flooded"; do
   [[ $n =~ ^[0-9]+$ && $n -ge 1024 ]] || { echo "net.sh: the sizes must be numbers of at least 1024" >&2; exit 1; }
 done
 
@@ -26,9 +33,9 @@ done
 # /proc, /sys and /dev, sets n and m to the sizes, then runs SCRIPT.
 vm() {
   { echo 'mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev'
-    echo "n=$bytes m=$lossy"; cat; } > "$work/$1.sh"
+    echo "n=$bytes m=$lossy f=$flooded"; cat; } > "$work/$1.sh"
   "$root/guest/mkinitramfs.sh" --init "$work/$1.sh" --exit-helper "$build/smvm-exit" \
-    --add "$build/net-peer:/bin/net-peer" --out "$work/$1.cpio.gz"
+    --add "$build/net-peer:/bin/net-peer" --add "$build/smvm-ready:/bin/smvm-ready" --out "$work/$1.cpio.gz"
   printf '[boot]\ninitrd = "%s.cpio.gz"\ncmdline = "quiet"\n[console]\noutput = "%s.out"\n[[net]]\nswitch = "lan0"\nmac = "%s"\n' \
     "$1" "$1" "$2" > "$work/$1.toml"
 }
@@ -118,5 +125,75 @@ check "with the link up again a connection works" \
 check "both VMs exit 0, and so does smvm" '[[ $rc == 0 && $(cat "$work/vm.err") == *"VM 0 exited 0"*"VM 1 exited 0"* ]]'
 run "$smvm" --api-sock "$work/api.sock" --config "$work/b.toml" --config "$work/missing.toml"
 check "a missing vm.toml among several is a clear error" '[[ $rc == 125 && $err == *"missing.toml"* ]]'
+
+# --- a flooding guest: the others still talk ---------------------------------
+# c floods broadcast UDP for 25 s; b waits until its card has seen 5000
+# frames (the flood is on), then exchanges with a.
+vm fa 02:00:00:00:00:01 <<'INIT'
+ip addr add 10.0.0.1/24 dev eth0 && ip link set eth0 up || exec smvm-exit 1
+net-peer serve 5000 $f; echo "serve status $?"
+exec smvm-exit 0
+INIT
+vm fb 02:00:00:00:00:02 <<'INIT'
+ip addr add 10.0.0.2/24 dev eth0 && ip link set eth0 up || exec smvm-exit 1
+for i in $(seq 600); do [ $(cat /sys/class/net/eth0/statistics/rx_packets) -gt 5000 ] && break; sleep 0.1; done
+echo "flood seen: $(cat /sys/class/net/eth0/statistics/rx_packets) frames"
+net-peer connect 10.0.0.1 5000 $f 60; echo "connect status $?"
+echo "after: $(cat /sys/class/net/eth0/statistics/rx_packets) frames"
+exec smvm-exit 0
+INIT
+vm fc 02:00:00:00:00:03 <<'INIT'
+ip addr add 10.0.0.3/24 dev eth0 && ip link set eth0 up || exec smvm-exit 1
+net-peer flood 10.0.0.255 9 25; echo "flood status $?"
+exec smvm-exit 0
+INIT
+three_vms() {
+  set +e
+  rm -f "$work"/f{a,b,c}.out
+  timeout -k 10 --preserve-status "$limit" "$smvm" --config "$work/fb.toml" --config "$work/fa.toml" \
+    --config "$work/fc.toml" </dev/null >"$work/vm.out" 2>"$work/vm.err"
+  rc=$?
+  a=$(tr -d '\0' <"$work/fa.out" 2>/dev/null) b=$(tr -d '\0' <"$work/fb.out" 2>/dev/null)
+  c=$(tr -d '\0' <"$work/fc.out" 2>/dev/null)
+  out="a: $a"$'\n'"b: $b"$'\n'"c: $c"
+  err=$(cat "$work/vm.err")
+  set -e
+}
+three_vms
+again_after_reset "$rc" "$work/vm.err" && three_vms
+x=$(sum "$b" sent "$flooded") y=$(sum "$a" received "$flooded")
+x2=$(sum "$a" sent "$flooded") y2=$(sum "$b" received "$flooded")
+check "while a third VM floods the switch, two others exchange $flooded bytes each way whole ($(grep -o 'exchanged in .*' <<<"$b"), $(grep -o 'flood: .*' <<<"$c"))" \
+  '[[ $b == *"flood seen"* && -n $x && $x == "$y" && -n $x2 && $x2 == "$y2" && $b == *"connect status 0"* ]]'
+check "the flooder was flooding all along, and all three exit 0" \
+  '[[ $c == *"flood: "*"flood status 0"* && $rc == 0 ]]'
+
+# --- a snapshot of a VM with a card: two clones of it talk ----------------------
+# Restored, each clone's driver probes its card again (unbind, bind) to
+# read the MAC it has now: clone 0's is the snapshot's (…:10), clone 1's
+# one higher (…:11). Each takes 10.0.0.<last byte of its MAC>; clone 0
+# serves, clone 1 connects. Exit 31: not the MAC expected; 32: no exchange.
+vm s 02:00:00:00:00:10 <<'INIT'
+ip link set eth0 up || exec smvm-exit 1
+smvm-ready || exec smvm-exit 20
+dev=$(basename "$(readlink /sys/class/net/eth0/device)")
+echo "$dev" > /sys/bus/virtio/drivers/virtio_net/unbind
+echo "$dev" > /sys/bus/virtio/drivers/virtio_net/bind
+for i in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
+mac=$(cat /sys/class/net/eth0/address); last=$((0x${mac##*:}))
+ip addr add 10.0.0.$last/24 dev eth0 && ip link set eth0 up || exec smvm-exit 1
+case $mac in
+  02:00:00:00:00:10) net-peer serve 5000 1048576 || exec smvm-exit 32 ;;
+  02:00:00:00:00:11) net-peer connect 10.0.0.16 5000 1048576 60 || exec smvm-exit 32 ;;
+  *) exec smvm-exit 31 ;;
+esac
+exec smvm-exit 0
+INIT
+printf '[snapshot]\npath = "s.snap"\non_ready = "stop"\n' >>"$work/s.toml"
+run "$smvm" --config "$work/s.toml"
+check "a VM with a card is snapshotted" '[[ $rc == 0 && -f $work/s.snap && -f $work/s.snap.mem ]]'
+TEST_TIMEOUT=$limit run "$smvm" restore --clones 2 --console-output none "$work/s.snap"
+check "two clones of it restore with working cards, MACs apart, and talk over the switch" \
+  '[[ $rc == 0 && $err == *"clone 0 exited 0"*"clone 1 exited 0"* ]]'
 
 finish

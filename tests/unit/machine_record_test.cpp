@@ -139,6 +139,18 @@ TEST_CASE("machine record: a network card left without a MAC gets one, recorded,
   CHECK(config::count_devices(c) == "1 network card");
 }
 
+TEST_CASE("virtio-net: clone N of a snapshot's card has N added to its MAC's last three bytes") {
+  const auto* kind = devices::virtio::find_device_kind("virtio-net");
+  REQUIRE(kind);
+  REQUIRE(kind->for_clone);
+  std::map<std::string, devices::virtio::setting_value> values{{"mac", "02:00:00:00:00:10"}, {"switch", "lan0"}};
+  kind->for_clone(values, 1);
+  CHECK(std::get<std::string>(values["mac"]) == "02:00:00:00:00:11");
+  values["mac"] = "02:aa:bb:ff:ff:ff";  // the carry stays in the last three bytes
+  kind->for_clone(values, 2);
+  CHECK(std::get<std::string>(values["mac"]) == "02:aa:bb:00:00:01");
+}
+
 TEST_CASE("machine record: smvm run's workload streams survive the record; vsock does not keep clones apart") {
   config::vm_config c;
   c.machine.memory_mib = 256;

@@ -16,7 +16,8 @@ namespace {
 constexpr std::array<setting_spec, 3> settings{{
   {"mac", setting_type::text, ""},
   {"mode", setting_type::text, ""},
-  {"switch", setting_type::text, ""},
+  {"switch", setting_type::text, "the switch it plugs into, switch = \"lan0\": the cards of one process's VMs "
+                                 "that name the same switch share one segment"},
 }};
 
 /// Switch names are what vm.toml files of one process share, and what
@@ -34,9 +35,6 @@ result<void> validate(const device_settings& s) {
   const std::string mode = s.text("mode");
   if (!mode.empty() && mode != "switch")
     return make_error("mode: \"{}\" is not a network mode smvm has; use \"switch\" (with switch = NAME)", mode);
-  if (!s.values().count("switch"))
-    return make_error("switch: give the switch this card plugs into (switch = \"lan0\"); cards of VMs in one "
-                      "process with the same switch name share one segment");
   if (!plain_name(s.text("switch")))
     return make_error("switch: \"{}\" is not a switch name (1 to 64 letters, digits, '-', '_' or '.')",
                       s.text("switch"));
@@ -56,6 +54,18 @@ void complete(std::map<std::string, setting_value>& values) {
     for (auto& b : mac) b = static_cast<std::uint8_t>(std::rand());
   mac[0] = static_cast<std::uint8_t>((mac[0] & 0xfc) | 0x02);  // unicast, locally administered
   values["mac"] = format_mac(mac);
+}
+
+/// Clone `index` of a card: `index` added to the last three bytes of its
+/// MAC (mod 2^24), so clones of one snapshot on one switch stay apart.
+void for_clone(std::map<std::string, setting_value>& values, unsigned index) {
+  auto* text = std::get_if<std::string>(&values["mac"]);
+  auto mac = text ? parse_mac(*text) : result<mac_address>(make_error("no MAC"));
+  if (!mac) return;  // make() reports it
+  std::uint32_t low = static_cast<std::uint32_t>((*mac)[3] << 16 | (*mac)[4] << 8 | (*mac)[5]) + index;
+  (*mac)[3] = static_cast<std::uint8_t>(low >> 16), (*mac)[4] = static_cast<std::uint8_t>(low >> 8);
+  (*mac)[5] = static_cast<std::uint8_t>(low);
+  *text = format_mac(*mac);
 }
 
 result<made_device> make(const device_context& context, const device_settings& s) {
@@ -78,6 +88,7 @@ extern const device_kind kind{
   .make = make,
   .validate = validate,
   .complete = complete,
+  .for_clone = for_clone,
 };
 
 }  // namespace smvm::devices::virtio::net
