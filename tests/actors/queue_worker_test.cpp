@@ -37,6 +37,13 @@ class scripted_server final : public virtio::queue_server {
     return answer;
   }
   std::uint32_t take_wakeups() override { return std::exchange(wakeups, 0); }
+  std::vector<virtio::frame_bytes> to_send;   // what the next take_frames() gives
+  std::vector<virtio::frame_bytes> received;  // what receive_frames() was given
+  std::vector<virtio::frame_bytes> take_frames() override { return std::exchange(to_send, {}); }
+  result<bool> receive_frames(std::vector<virtio::frame_bytes>& frames) override {
+    for (auto& f : frames) received.push_back(std::move(f));
+    return true;
+  }
   std::size_t receive(std::span<const std::uint8_t> bytes) override {
     const std::size_t n = std::min(room, bytes.size());
     taken.append(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
@@ -201,4 +208,74 @@ TEST_CASE("queue worker: one worker serves each queue the model gave it, and onl
   f.tell(queue_notify{1});  // another worker's queue: not this one's to serve
   f.tell(queue_notify{0});
   CHECK(f.server->served == std::vector<std::uint16_t>{0, 2, 2, 0});
+}
+
+namespace {
+
+/// What a stand-in switch heard from a card's worker.
+struct switch_log {
+  std::vector<port_attach> attached;
+  std::vector<net_frames> frames;
+};
+
+link_peer stand_in_switch(caf::actor_system& system, std::shared_ptr<switch_log> log) {
+  return system.spawn([log](link_peer::pointer) -> link_peer::behavior_type {
+    return {
+      [log](port_attach& a) { log->attached.push_back(std::move(a)); },
+      [log](net_frames& f) {
+        for (auto& frame : f.frames) log->attached.front().port_credit->give_back(frame.size());
+        log->frames.push_back(std::move(f));
+      },
+    };
+  });
+}
+
+}  // namespace
+
+TEST_CASE("queue worker: a card's worker plugs into its port, and sends what its guest sent there within the credit") {
+  caf::actor_system_config cfg;
+  caf::actor_system system{test::deterministic(cfg)};
+  auto& sched = dynamic_cast<caf::scheduler::test_coordinator&>(system.scheduler());
+  auto drain = [&] { while (sched.try_run_once()) {} };
+  auto heard = std::make_shared<switch_log>();
+  auto sw = stand_in_switch(system, heard);
+  auto server = std::make_shared<scripted_server>();
+  auto irq = std::make_shared<virtio::interrupt>([] {});
+  queue_worker_spec spec{{0, 1}, irq, caf::actor_addr{}, std::nullopt, false, {}, {}};
+  auto credit = std::make_shared<frame_credit>(3 * (100 + frame_credit::overhead));  // room for three
+  spec.link = card_link{sw, 7, credit, "vm net[0]"};
+  auto worker = spawn_queue_worker(system, std::move(spec));
+  drain();
+  REQUIRE(heard->attached.size() == 1);
+  CHECK(heard->attached[0].port == 7);
+  CHECK(heard->attached[0].name == "vm net[0]");
+
+  // Frames for the guest while nothing is lent are dropped, and their room given back.
+  auto inbound = heard->attached[0].card_credit;
+  REQUIRE(inbound->take(60));
+  caf::anon_send(worker, net_frames{0, {virtio::frame_bytes(60, 1)}});
+  drain();
+  CHECK(server->received.empty());
+  CHECK(inbound->take(card_credit_bytes - 60 - frame_credit::overhead));  // all the room is back
+  inbound->give_back(card_credit_bytes - 60 - frame_credit::overhead);
+
+  caf::anon_send(worker, queue_lease{0, server});
+  drain();
+  caf::anon_send(worker, net_frames{0, {virtio::frame_bytes(60, 2)}});
+  drain();
+  REQUIRE(server->received.size() == 1);
+  CHECK(server->received[0][0] == 2);
+
+  // Five frames at once, with room for three in the switch's mailbox: two
+  // are dropped (the stand-in gives the room back only once it runs).
+  server->to_send.assign(5, virtio::frame_bytes(100, 9));
+  caf::anon_send(worker, queue_notify{1});
+  drain();
+  REQUIRE(heard->frames.size() == 1);
+  CHECK(heard->frames[0].port == 7);
+  CHECK(heard->frames[0].frames.size() == 3);
+  CHECK(credit->dropped() == 2);
+  caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(sw, caf::exit_reason::user_shutdown);
+  drain();
 }

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <thread>
 
 using namespace smvm;
 using namespace smvm::actors;
@@ -101,6 +102,9 @@ TEST_CASE("control socket: a card's link is changed and a switch's counters read
   auto card = f.system.spawn([](frame_port::pointer) -> frame_port::behavior_type { return {[](net_frames&) {}}; });
   caf::anon_send(plugged->peer, port_attach{plugged->port, "vm0 net[0]", caf::actor_cast<caf::actor>(card),
                                             std::make_shared<frame_credit>(1 << 20), plugged->port_credit});
+  // The requests below come from other senders: wait until the switch has the port.
+  for (int i = 0; i < 1000 && ask(R"({"action": "switch", "switch": "lan0"})").find("vm0") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   CHECK(ask(R"({"action": "link", "switch": "lan0", "mac": "02:00:00:00:00:01", "down": true})") == R"({"ok":true})");
   CHECK(ask(R"({"action": "link", "switch": "lan0", "mac": "02:00:00:00:00:01", "loss": 0.1, "delay_us": 500,
                 "seed": 3})") == R"({"ok":true})");
