@@ -15,7 +15,9 @@ result<card_link> switch_registry::plug(const devices::virtio::frame_link& link,
   if (it == switches_.end()) it = switches_.emplace(link.name, spawn_switch(system_, link.name)).first;
   const std::uint32_t port = next_port_++;
   ports_[{link.name, link.mac}] = port;
-  return card_link{it->second, port, std::make_shared<frame_credit>(port_credit_bytes), card_name};
+  // Named with its MAC: cards of two VMs are both "virtio-net net[0]".
+  return card_link{it->second, port, std::make_shared<frame_credit>(port_credit_bytes),
+                   card_name + " " + link.mac};
 }
 
 std::optional<std::uint32_t> switch_registry::find_port(const std::string& name, const std::string& mac) const {

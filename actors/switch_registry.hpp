@@ -20,7 +20,7 @@ struct card_link {
   link_peer peer;
   std::uint32_t port = 0;
   std::shared_ptr<frame_credit> port_credit;
-  std::string name;  // the card's, for the switch's stats
+  std::string name;  // the card's and its MAC, for the switch's stats
 };
 
 class switch_registry {
