@@ -101,7 +101,8 @@ two_vms() {
   set -e
 }
 two_vms
-again_after_reset "$rc" "$work/vm.err" && two_vms
+cat "$work"/{a,b}.out >"$work/consoles" 2>/dev/null
+again_after_reset "$rc" "$work/vm.err" "$work/consoles" && two_vms
 
 # sum WHO WHAT SIZE: the checksum on WHO's console line "WHAT SIZE checksum X".
 sum() { sed -n "s/.*$2 $3 checksum \([0-9a-f]\{16\}\).*/\1/p" <<<"$1" | head -n 1; }
@@ -160,7 +161,8 @@ three_vms() {
   set -e
 }
 three_vms
-again_after_reset "$rc" "$work/vm.err" && three_vms
+cat "$work"/f{a,b,c}.out >"$work/consoles" 2>/dev/null
+again_after_reset "$rc" "$work/vm.err" "$work/consoles" && three_vms
 x=$(sum "$b" sent "$flooded") y=$(sum "$a" received "$flooded")
 x2=$(sum "$a" sent "$flooded") y2=$(sum "$b" received "$flooded")
 check "while a third VM floods the switch, two others exchange $flooded bytes each way whole ($(grep -o 'exchanged in .*' <<<"$b"), $(grep -o 'flood: .*' <<<"$c"))" \

@@ -98,7 +98,7 @@ host_connects() {
   set -e
 }
 host_connects
-again_after_reset "$rc" "$work/vm.err" && host_connects
+again_after_reset "$rc" "$work/vm.err" "$work/vm.out" && host_connects
 check "a host CONNECT to a guest listener gets OK" '[[ ${peer_rc[a]} == 0 && $(cat "$work/a.out") == "host got OK"* ]]'
 h=$(sum "host sent" <"$work/a.out") g=$(sum "guest received" <<<"$out")
 check "$bytes bytes from the host reach the guest's listener whole" '[[ -n $h && $h == "$g" ]]'
@@ -131,7 +131,7 @@ guest_connects() {
   set -e
 }
 guest_connects
-again_after_reset "$rc" "$work/vm.err" && guest_connects
+again_after_reset "$rc" "$work/vm.err" "$work/vm.out" && guest_connects
 check "a guest connect to CID 2 reaches the host's listener on uds_path_PORT" \
   '[[ ${peer_rc[b]} == 0 && $out == *"connect status 0"* ]]'
 g=$(sum "guest sent" <<<"$out") h=$(sum "host received" <"$work/b.out")
@@ -179,7 +179,7 @@ flood_case() {
   set -e
 }
 flood_case
-again_after_reset "$rc" "$work/vm.err" && flood_case
+again_after_reset "$rc" "$work/vm.err" "$work/vm.out" && flood_case
 check "a flood into a host program that never reads is held back by credit ($(grep -o 'flood: .*end' <<<"$out"))" \
   '[[ $out == *"flood: 100 connections"* && $(sed -n "s/.*the last write \([0-9]*\) ms.*/\1/p" <<<"$out") -ge 2000 ]]'
 check "smvm's own memory grows by at most 64 MiB under it (from ${first:-?} KiB to $peak KiB)" \
