@@ -219,7 +219,7 @@ struct switch_log {
 };
 
 link_peer stand_in_switch(caf::actor_system& system, std::shared_ptr<switch_log> log) {
-  return system.spawn([log](link_peer::pointer) -> link_peer::behavior_type {
+  return system.spawn([log](link_peer::pointer, int) -> link_peer::behavior_type {
     return {
       [log](port_attach& a) { log->attached.push_back(std::move(a)); },
       [log](net_frames& f) {
@@ -227,7 +227,7 @@ link_peer stand_in_switch(caf::actor_system& system, std::shared_ptr<switch_log>
         log->frames.push_back(std::move(f));
       },
     };
-  });
+  }, 0);
 }
 
 }  // namespace

@@ -51,14 +51,14 @@ struct fixture {
   void plug(int n, std::size_t credit = 1 << 20) {
     auto log = got[n] = std::make_shared<frames>();
     auto c = card_credit[n] = std::make_shared<frame_credit>(credit);
-    cards[n] = system.spawn([log, c](frame_port::pointer) -> frame_port::behavior_type {
+    cards[n] = system.spawn([log, c](frame_port::pointer, int) -> frame_port::behavior_type {
       return {[log, c](net_frames& x) {
         for (auto& f : x.frames) {
           c->give_back(f.size());
           log->push_back(std::move(f));
         }
       }};
-    });
+    }, 0);
     caf::anon_send(sw, port_attach{static_cast<std::uint32_t>(n), "card" + std::to_string(n),
                                    caf::actor_cast<caf::actor>(cards[n]), c,
                                    std::make_shared<frame_credit>(port_credit_bytes)});
@@ -74,19 +74,19 @@ struct fixture {
   }
   bool impair(int port, smvm::network::impairment_config config) {
     bool answer = false;
-    system.spawn([&](caf::event_based_actor* self) {
+    system.spawn([&](caf::event_based_actor* self, int) {
       self->request(sw, caf::infinite, link_settings{static_cast<std::uint32_t>(port), config}).then([&](bool b) {
         answer = b;
       });
-    });
+    }, 0);
     drain();
     return answer;
   }
   switch_stats stats() {
     switch_stats answer;
-    system.spawn([&](caf::event_based_actor* self) {
+    system.spawn([&](caf::event_based_actor* self, int) {
       self->request(sw, caf::infinite, stats_atom_v).then([&](switch_stats& s) { answer = std::move(s); });
-    });
+    }, 0);
     drain();
     return answer;
   }

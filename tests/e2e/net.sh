@@ -12,7 +12,7 @@
 # with a card is snapshotted, and two clones of it restored in one process
 # (their MACs apart by one) talk to each other over the switch.
 # Cost: about 90-150 s nested (two processes: two VMs with 50 MiB each way,
-# 2 MiB under loss and a 5 s timeout; three VMs with a 25 s flood; a
+# 2 MiB under loss and a 5 s timeout; three VMs with a 15 s flood; a
 # snapshot and two clones),
 # each bounded by TEST_TIMEOUT (300 s). SMVM_NET_BYTES,
 # SMVM_NET_LOSS_BYTES and SMVM_NET_FLOOD_BYTES set the sizes. Run through
@@ -128,7 +128,7 @@ run "$smvm" --api-sock "$work/api.sock" --config "$work/b.toml" --config "$work/
 check "a missing vm.toml among several is a clear error" '[[ $rc == 125 && $err == *"missing.toml"* ]]'
 
 # --- a flooding guest: the others still talk ---------------------------------
-# c floods broadcast UDP for 25 s; b waits until its card has seen 5000
+# c floods broadcast UDP for 15 s; b waits until its card has seen 3000
 # frames (the flood is on), then exchanges with a.
 vm fa 02:00:00:00:00:01 <<'INIT'
 ip addr add 10.0.0.1/24 dev eth0 && ip link set eth0 up || exec smvm-exit 1
@@ -137,7 +137,7 @@ exec smvm-exit 0
 INIT
 vm fb 02:00:00:00:00:02 <<'INIT'
 ip addr add 10.0.0.2/24 dev eth0 && ip link set eth0 up || exec smvm-exit 1
-for i in $(seq 600); do [ $(cat /sys/class/net/eth0/statistics/rx_packets) -gt 5000 ] && break; sleep 0.1; done
+for i in $(seq 600); do [ $(cat /sys/class/net/eth0/statistics/rx_packets) -gt 3000 ] && break; sleep 0.1; done
 echo "flood seen: $(cat /sys/class/net/eth0/statistics/rx_packets) frames"
 net-peer connect 10.0.0.1 5000 $f 60; echo "connect status $?"
 echo "after: $(cat /sys/class/net/eth0/statistics/rx_packets) frames"
@@ -145,7 +145,7 @@ exec smvm-exit 0
 INIT
 vm fc 02:00:00:00:00:03 <<'INIT'
 ip addr add 10.0.0.3/24 dev eth0 && ip link set eth0 up || exec smvm-exit 1
-net-peer flood 10.0.0.255 9 25; echo "flood status $?"
+net-peer flood 10.0.0.255 9 15; echo "flood status $?"
 exec smvm-exit 0
 INIT
 three_vms() {

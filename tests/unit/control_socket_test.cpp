@@ -99,7 +99,7 @@ TEST_CASE("control socket: a card's link is changed and a switch's counters read
   REQUIRE(plugged);
   auto ask = [&](const std::string& line) { return control::handle_request(f.system, f.machine, line, net); };
   // The port exists once a card's worker has attached; a stand-in does it here.
-  auto card = f.system.spawn([](frame_port::pointer) -> frame_port::behavior_type { return {[](net_frames&) {}}; });
+  auto card = f.system.spawn([](frame_port::pointer, int) -> frame_port::behavior_type { return {[](net_frames&) {}}; }, 0);
   caf::anon_send(plugged->peer, port_attach{plugged->port, "vm0 net[0]", caf::actor_cast<caf::actor>(card),
                                             std::make_shared<frame_credit>(1 << 20), plugged->port_credit});
   // The requests below come from other senders: wait until the switch has the port.
