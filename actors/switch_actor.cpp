@@ -52,6 +52,14 @@ void deliver(port& p, std::vector<frame_bytes> frames) {
 
 void arm_timer(switch_pointer self);
 
+/// What leaves `link` now of `frames` entering it: all of them, at once and
+/// in order, on a plain link with nothing held.
+std::vector<frame_bytes> through(impairment& link, std::vector<frame_bytes> frames, time_point now) {
+  if (link.config().transparent() && !link.next_due()) return frames;
+  for (auto& f : frames) link.push(std::move(f), now);
+  return link.take_due(now);
+}
+
 /// Frames that have crossed `from`'s link into the switch: learned and
 /// forwarded, through each destination's outward link.
 void forward(switch_pointer self, std::uint32_t from, std::vector<frame_bytes> frames, time_point now) {
@@ -72,12 +80,7 @@ void forward(switch_pointer self, std::uint32_t from, std::vector<frame_bytes> f
   }
   for (auto& [number, batch] : batches) {
     port& p = s.ports.at(number);
-    if (p.out.config().transparent() && !p.out.next_due()) {
-      deliver(p, std::move(batch));
-      continue;
-    }
-    for (auto& f : batch) p.out.push(std::move(f), now);
-    deliver(p, p.out.take_due(now));
+    deliver(p, through(p.out, std::move(batch), now));
   }
   arm_timer(self);
 }
@@ -93,9 +96,7 @@ void take_in(switch_pointer self, std::uint32_t number, std::vector<frame_bytes>
     ++p.stats.in_frames;
     p.stats.in_bytes += f.size();
   }
-  if (p.in.config().transparent() && !p.in.next_due()) return forward(self, number, std::move(frames), now);
-  for (auto& f : frames) p.in.push(std::move(f), now);
-  forward(self, number, p.in.take_due(now), now);
+  forward(self, number, through(p.in, std::move(frames), now), now);
 }
 
 /// Releases every impaired frame whose time has come.

@@ -27,8 +27,6 @@ constexpr std::size_t max_request = 64 * 1024;
 /// writes its memory).
 constexpr auto request_deadline = std::chrono::minutes(10);
 
-std::string failure(const std::string& why) { return json{{"ok", false}, {"error", why}}.dump(); }
-
 /// Asks the machine and turns its answer into a reply line.
 template <class Value, class Message, class OnValue>
 std::string ask(caf::actor_system& system, const actors::machine_actor& machine, Message message, OnValue on_value) {
@@ -36,7 +34,7 @@ std::string ask(caf::actor_system& system, const actors::machine_actor& machine,
   std::string reply;
   self->request(machine, request_deadline, std::move(message))
     .receive([&](Value& value) { reply = on_value(value).dump(); },
-             [&](caf::error& e) { reply = failure(actors::error_text(e)); });
+             [&](caf::error& e) { reply = failure_reply(actors::error_text(e)); });
   return reply;
 }
 
@@ -48,10 +46,10 @@ std::string handle_request(caf::actor_system& system, const actors::machine_acto
   try {
     request = json::parse(line);
   } catch (const json::parse_error& e) {
-    return failure(fmt::format("the request is not JSON: {}", e.what()));
+    return failure_reply(fmt::format("the request is not JSON: {}", e.what()));
   }
   if (!request.is_object() || !request.contains("action") || !request["action"].is_string())
-    return failure("a request is an object with an \"action\" string: status, pause, resume, snapshot, stop, link or "
+    return failure_reply("a request is an object with an \"action\" string: status, pause, resume, snapshot, stop, link or "
                    "switch");
   const std::string action = request["action"];
   if (action == "status")
@@ -62,7 +60,7 @@ std::string handle_request(caf::actor_system& system, const actors::machine_acto
     return ask<bool>(system, machine, actors::resume_atom_v, [](bool) { return json{{"ok", true}, {"state", "running"}}; });
   if (action == "snapshot") {
     if (!request.contains("path") || !request["path"].is_string() || request["path"].get<std::string>().empty())
-      return failure("snapshot needs a \"path\": the snapshot file to write (guest memory goes to PATH.mem)");
+      return failure_reply("snapshot needs a \"path\": the snapshot file to write (guest memory goes to PATH.mem)");
     const auto path = std::filesystem::absolute(request["path"].get<std::string>()).lexically_normal().string();
     return ask<std::string>(system, machine, actors::snapshot_request{path, false}, [](std::string& written) {
       return json{{"ok", true}, {"path", written}, {"memory", written + ".mem"}};
@@ -73,7 +71,7 @@ std::string handle_request(caf::actor_system& system, const actors::machine_acto
     return json{{"ok", true}, {"state", "stopping"}}.dump();
   }
   if (action == "link" || action == "switch") return network_request(system, net.get(), request);
-  return failure(
+  return failure_reply(
     fmt::format("unknown action \"{}\" (expected status, pause, resume, snapshot, stop, link or switch)", action));
 }
 
@@ -159,7 +157,7 @@ void control_socket::serve_client(int fd) {
       if (::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) return;
     }
     if (buffer.size() > max_request) {
-      std::string reply = failure(fmt::format("a request line is at most {} bytes", max_request)) + "\n";
+      std::string reply = failure_reply(fmt::format("a request line is at most {} bytes", max_request)) + "\n";
       (void)::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
       return;
     }

@@ -10,8 +10,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string failure(const std::string& why) { return json{{"ok", false}, {"error", why}}.dump(); }
-
 /// A link's settings from the request, or why they are wrong.
 result<network::impairment_config> link_config(const json& r) {
   network::impairment_config c;
@@ -47,16 +45,18 @@ json port_json(const actors::port_stats& p) {
 
 }  // namespace
 
+std::string failure_reply(const std::string& why) { return json{{"ok", false}, {"error", why}}.dump(); }
+
 std::string network_request(caf::actor_system& system, const actors::switch_registry* net, const json& request) {
   const std::string action = request["action"];
   if (!request.contains("switch") || !request["switch"].is_string())
-    return failure(fmt::format("{} needs a \"switch\": the name of a switch the VM's cards plug into", action));
+    return failure_reply(fmt::format("{} needs a \"switch\": the name of a switch the VM's cards plug into", action));
   const std::string name = request["switch"];
   auto sw = net ? net->find(name) : std::nullopt;
-  if (!sw) return failure(fmt::format("{}: no switch \"{}\" in this process", action, name));
+  if (!sw) return failure_reply(fmt::format("{}: no switch \"{}\" in this process", action, name));
   caf::scoped_actor self{system};
   std::string reply;
-  auto failed = [&](caf::error& e) { reply = failure(actors::error_text(e)); };
+  auto failed = [&](caf::error& e) { reply = failure_reply(actors::error_text(e)); };
   if (action == "switch") {
     self->request(*sw, std::chrono::seconds(10), actors::stats_atom_v)
       .receive(
@@ -69,15 +69,15 @@ std::string network_request(caf::actor_system& system, const actors::switch_regi
     return reply;
   }
   if (!request.contains("mac") || !request["mac"].is_string())
-    return failure("link needs a \"mac\": the MAC of the card whose link to change");
+    return failure_reply("link needs a \"mac\": the MAC of the card whose link to change");
   std::string mac = request["mac"];
   for (char& c : mac) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   auto port = net->find_port(name, mac);
-  if (!port) return failure(fmt::format("link: no card {} on switch \"{}\"", mac, name));
+  if (!port) return failure_reply(fmt::format("link: no card {} on switch \"{}\"", mac, name));
   auto config = link_config(request);
-  if (!config) return failure(config.error().message);
+  if (!config) return failure_reply(config.error().message);
   self->request(*sw, std::chrono::seconds(10), actors::link_settings{*port, *config})
-    .receive([&](bool found) { reply = found ? json{{"ok", true}}.dump() : failure("link: the card is gone"); },
+    .receive([&](bool found) { reply = found ? json{{"ok", true}}.dump() : failure_reply("link: the card is gone"); },
              failed);
   return reply;
 }

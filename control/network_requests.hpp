@@ -20,6 +20,9 @@
 
 namespace smvm::control {
 
+/// The reply line of a request that failed: {"ok": false, "error": WHY}.
+std::string failure_reply(const std::string& why);
+
 /// The reply line to a "link" or "switch" request; `net` may be null (a
 /// VM with no network card).
 std::string network_request(caf::actor_system& system, const actors::switch_registry* net, const nlohmann::json& request);

@@ -117,31 +117,32 @@ std::vector<int> run_machines(std::vector<vm_run> vms, const char* noun = "clone
   return statuses;
 }
 
-}  // namespace
-
-int run_vm(const config::vm_config& config, const vm_options& options) {
+/// Builds `config`'s VM into `vms`, serving `control` if given; false, with
+/// the reason on stderr, when it cannot be built.
+bool add_built(std::vector<vm_run>& vms, const config::vm_config& config,
+               std::optional<std::filesystem::path> control) {
   auto parts = vmm::build_machine(config);
   if (!parts) {
     fmt::print(stderr, "smvm: {}\n", parts.error().message);
-    return smvm_failure_status;
+    return false;
   }
+  vms.push_back({std::move(parts->parts), {config.console, config.snapshot, {}}, std::move(control)});
+  return true;
+}
+
+}  // namespace
+
+int run_vm(const config::vm_config& config, const vm_options& options) {
   std::vector<vm_run> vms;
-  vms.push_back({std::move(parts->parts), {config.console, config.snapshot, {}}, options.control_socket});
+  if (!add_built(vms, config, options.control_socket)) return smvm_failure_status;
   return combined(run_machines(std::move(vms)));
 }
 
 int run_vms(std::vector<config::vm_config> configs, const vm_options& options) {
   std::vector<vm_run> vms;
   for (std::size_t i = 0; i < configs.size(); ++i) {
-    auto& config = configs[i];
-    if (i > 0) config.console.input = config::console_input::none;  // one stdin
-    auto parts = vmm::build_machine(config);
-    if (!parts) {
-      fmt::print(stderr, "smvm: {}\n", parts.error().message);
-      return smvm_failure_status;
-    }
-    vms.push_back({std::move(parts->parts), {config.console, config.snapshot, {}},
-                   i == 0 ? options.control_socket : std::nullopt});
+    if (i > 0) configs[i].console.input = config::console_input::none;  // one stdin
+    if (!add_built(vms, configs[i], i == 0 ? options.control_socket : std::nullopt)) return smvm_failure_status;
   }
   return combined(run_machines(std::move(vms), "VM"));
 }

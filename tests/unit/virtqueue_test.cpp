@@ -28,6 +28,13 @@ struct driver {
     memory.put(at + 12, flags);
     memory.put(at + 14, next);
   }
+  /// Offers `count` requests, each one 16-byte readable descriptor.
+  void offer_readable(std::uint16_t count) {
+    for (std::uint16_t i = 0; i < count; ++i) {
+      descriptor(0x1000, i, 0x4000, 16, 0);
+      offer(i);
+    }
+  }
   void offer(std::uint16_t head) {
     memory.put<std::uint16_t>(config.avail_ring + 4 + 2 * (avail_idx % config.size), head);
     memory.put<std::uint16_t>(config.avail_ring + 2, ++avail_idx);
@@ -126,10 +133,7 @@ TEST_CASE("virtqueue: without EVENT_IDX, NO_INTERRUPT suppresses interrupts") {
 
 TEST_CASE("virtqueue: with EVENT_IDX, the driver is interrupted when used_event is passed") {
   driver d;
-  for (std::uint16_t i = 0; i < 4; ++i) {
-    d.descriptor(0x1000, i, 0x4000, 16, 0);
-    d.offer(i);
-  }
+  d.offer_readable(4);
   auto q = d.make(true);
   d.memory.put<std::uint16_t>(0x2000 + 4 + 2 * 8, 1);  // used_event: interrupt once entry 1 is used
   REQUIRE(q.pop());
@@ -147,10 +151,7 @@ TEST_CASE("virtqueue: with EVENT_IDX, the driver is interrupted when used_event 
 
 TEST_CASE("virtqueue: a device that leaves buffers waiting can ask to be told of the next offer") {
   driver d;
-  for (std::uint16_t i = 0; i < 4; ++i) {
-    d.descriptor(0x1000, i, 0x4000, 16, 0);
-    d.offer(i);
-  }
+  d.offer_readable(4);
   auto q = d.make(true);
   REQUIRE(q.pop());
   CHECK(d.memory.get<std::uint16_t>(0x3000 + 4 + 8 * 8) == 1);  // the next it takes: passed by the driver long ago
