@@ -1,14 +1,23 @@
 #include "actors/switch_registry.hpp"
 
+#include "actors/nat_actor.hpp"
 #include "actors/switch_actor.hpp"
 
 namespace smvm::actors {
 
 switch_registry::~switch_registry() {
   for (auto& [name, sw] : switches_) caf::anon_send_exit(sw, caf::exit_reason::user_shutdown);
+  for (auto& nat : nats_) caf::anon_send_exit(nat, caf::exit_reason::user_shutdown);
 }
 
 result<card_link> switch_registry::plug(const devices::virtio::frame_link& link, const std::string& card_name) {
+  if (link.mode == "slirp") {
+    auto nat = spawn_nat(system_, link.publish);
+    if (!nat) return nat.error();
+    std::lock_guard lock(mutex_);
+    nats_.push_back(*nat);
+    return card_link{*nat, 0, std::make_shared<frame_credit>(port_credit_bytes), card_name + " " + link.mac};
+  }
   if (link.mode != "switch") return make_error("no network mode \"{}\"", link.mode);
   std::lock_guard lock(mutex_);
   auto it = switches_.find(link.name);

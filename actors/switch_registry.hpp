@@ -1,7 +1,8 @@
 #pragma once
-// The switches of one actor system, by name: cards of VMs that run in one
-// process and name the same switch share one L2 segment. A switch is made
-// when its first card plugs in, and stops with this object.
+// The links of one actor system's network cards: switches by name, where
+// cards of VMs that run in one process and name the same switch share one
+// L2 segment, and a NAT (actors/nat_actor) for each card in mode "slirp".
+// A switch is made when its first card plugs in; all stop with this object.
 
 #include "actors/messages.hpp"
 #include "common/result.hpp"
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace smvm::actors {
 
@@ -42,6 +44,7 @@ class switch_registry {
   caf::actor_system& system_;
   mutable std::mutex mutex_;  // device actors plug in from the scheduler's threads
   std::map<std::string, switch_actor> switches_;
+  std::vector<link_peer> nats_;  // one per card in mode "slirp"
   std::map<std::pair<std::string, std::string>, std::uint32_t> ports_;  // (switch, MAC) -> port
   std::uint32_t next_port_ = 1;
 };

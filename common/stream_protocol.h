@@ -35,7 +35,9 @@ enum smvm_frame_type {
 /* The run spec init reads from /smvm/run in its initramfs: records of
  * "key" NUL "value" NUL. Keys: arg (repeated, argv in order), env
  * (repeated, NAME=value), cwd, user ("", name, uid, name:group, uid:gid),
- * stdin ("1": relay the host's stdin; otherwise /dev/null). */
+ * stdin ("1": relay the host's stdin; otherwise /dev/null), and for a VM
+ * with a network card: address ("10.0.2.15/24", eth0's), gateway
+ * ("10.0.2.2") and dns ("10.0.2.3", for /etc/resolv.conf). */
 #define SMVM_RUN_SPEC_PATH "/smvm/run"
 
 /* Exit statuses init reports for its own failures, as Docker uses them. */

@@ -40,6 +40,25 @@ result<void> read_device(vm_config& config, const virtio::device_kind& kind, con
         if (!node.is_integer()) return make_error("{}: {} must be an integer, got {}", at(node), dotted, type_name(node));
         values[std::string(key.str())] = node.as_integer()->get();
         break;
+      case virtio::setting_type::lines: {
+        // publish = ["8080:80", "5353:53/udp"], or one string.
+        std::string all;
+        auto add = [&](const toml::node& item) {
+          if (!item.is_string()) return false;
+          const std::string text = item.as_string()->get();
+          if (text.empty() || text.find('\n') != std::string::npos) return false;
+          all += (all.empty() ? "" : "\n") + text;
+          return true;
+        };
+        bool good = node.is_string() ? add(node) : node.is_array();
+        if (auto* items = node.as_array())
+          for (auto& item : *items) good = good && add(item);
+        if (!good)
+          return make_error("{}: {} must be a string or an array of strings, none empty or with a line break",
+                            at(node), dotted);
+        values[std::string(key.str())] = std::move(all);
+        break;
+      }
       case virtio::setting_type::text:
       case virtio::setting_type::file:
       case virtio::setting_type::socket: {

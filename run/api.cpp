@@ -4,6 +4,7 @@
 #include "image/manifest.hpp"
 #include "image/rootfs.hpp"
 #include "include/smvm/smvm.hpp"
+#include "network/port_forward.hpp"
 #include "run/image_resolver.hpp"
 #include "run/initramfs.hpp"
 #include "run/vm_state.hpp"
@@ -47,6 +48,13 @@ result<void> check_machine(const run_options& options) {
     return make_error("--memory must be at least {} MiB, got {} MiB", run_min_memory_mib, options.memory_mib);
   if (options.memory_mib > config::max_memory_mib)
     return make_error("--memory must be at most {} MiB (1 TiB), got {} MiB", config::max_memory_mib, options.memory_mib);
+  if (options.network != "slirp" && options.network != "none")
+    return make_error("--network {}: smvm run knows slirp (a NAT to the host's network, the default) and none",
+                      options.network);
+  if (options.network == "none" && !options.publish.empty())
+    return make_error("-p {}: a VM with --network none has no port to publish", options.publish.front());
+  for (const auto& p : options.publish)
+    if (auto f = network::parse_port_forward(p); !f) return make_error("-p {}", f.error().message);
   return {};
 }
 
@@ -86,6 +94,13 @@ result<config::vm_config> vm_for(const ready_image& image, const run_options& op
                                                                                      {"uds_path", state.vsock().string()}}));
       !r)
     return r.error();
+  if (options.network == "slirp") {
+    std::string publish;
+    for (const auto& p : options.publish) publish += (publish.empty() ? "" : "\n") + p;
+    devices::virtio::device_settings net({{"mode", std::string("slirp")}});
+    if (!publish.empty()) net = devices::virtio::device_settings({{"mode", std::string("slirp")}, {"publish", publish}});
+    if (auto r = config::add_device(vm, "virtio-net", std::move(net)); !r) return r.error();
+  }
   return vm;
 }
 

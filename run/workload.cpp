@@ -1,5 +1,7 @@
 #include "run/workload.hpp"
 
+#include "network/slirp_stack.hpp"
+
 #include <fstream>
 
 namespace smvm::run {
@@ -83,6 +85,7 @@ result<workload> make_workload(const image::image_config& image, const run_optio
   if (w.cwd[0] != '/') return make_error("-w {}: the working folder must be an absolute path", w.cwd);
   w.user = !options.user.empty() ? options.user : image.user;
   w.relay_stdin = options.interactive;
+  w.network = options.network == "slirp";
   return w;
 }
 
@@ -100,6 +103,11 @@ std::vector<std::uint8_t> encode_run_spec(const workload& w) {
   record("user", w.user);
   record("stdin", w.relay_stdin ? "1" : "0");
   if (w.agent) record("agent", "1");
+  if (w.network) {
+    record("address", fmt::format("{}/{}", network::nat::guest_address, network::nat::prefix_length));
+    record("gateway", network::nat::gateway);
+    record("dns", network::nat::dns);
+  }
   return out;
 }
 

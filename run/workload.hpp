@@ -19,6 +19,7 @@ struct workload {
   std::string user;
   bool relay_stdin = false;
   bool agent = false;  // start the guest agent (common/agent_protocol.h)
+  bool network = false;  // eth0 on the NAT's plan (network/slirp_stack.hpp)
 };
 
 /// Entrypoint + Cmd, Env, WorkingDir and User, with the options' overrides.

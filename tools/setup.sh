@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   # libraries
   libcaf-dev libfmt-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
-  libarchive-dev zlib1g-dev catch2 libext2fs-dev libcurl4-openssl-dev libssl-dev
+  libarchive-dev zlib1g-dev catch2 libext2fs-dev libcurl4-openssl-dev libssl-dev libslirp-dev
   # guest kernel build (linux-source-6.1) and initramfs
   linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio xz-utils zstd lz4
   busybox-static

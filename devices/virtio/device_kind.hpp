@@ -8,6 +8,7 @@
 #include "common/result.hpp"
 #include "devices/memory_view.hpp"
 #include "devices/virtio/device_model.hpp"
+#include "network/port_forward.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -19,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace smvm::devices::virtio {
 
@@ -29,6 +31,7 @@ enum class setting_type : std::uint8_t {
   text,     // a string
   file,     // a string naming an existing file, relative to vm.toml's folder
   socket,   // a string naming a Unix socket smvm makes, relative to vm.toml's folder
+  lines,    // an array of strings (or one); held as one string, an item a line
 };
 
 struct setting_spec {
@@ -53,7 +56,9 @@ class device_settings {
 
   bool flag(const std::string& key) const;              // false when absent
   std::int64_t integer(const std::string& key, std::int64_t fallback) const;
-  std::string text(const std::string& key) const;       // "" when absent
+  std::string text(const std::string& key) const;
+  /// A `lines` setting's items; none when it is not set.
+  std::vector<std::string> lines(const std::string& key) const;       // "" when absent
   const std::map<std::string, setting_value>& values() const { return values_; }
 
  private:
@@ -70,9 +75,10 @@ struct device_context {
 /// Where a network card's frames go, for the builder to wire to its
 /// worker 0 (queue_server::take_frames and receive_frames).
 struct frame_link {
-  std::string mode;  // "switch": a switch of this process, by name
+  std::string mode;  // "switch": a switch of this process, by name; "slirp": a NAT of the card's own
   std::string name;  // the switch's name
   std::string mac;   // the card's, "02:00:00:00:00:01": how the control socket names its port
+  std::vector<network::port_forward> publish = {};  // slirp: host ports to the guest's
 };
 
 /// A device made from its settings, with what its actor needs to know.

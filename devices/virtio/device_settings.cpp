@@ -22,6 +22,17 @@ std::string device_settings::text(const std::string& key) const {
   return v ? *v : std::string();
 }
 
+std::vector<std::string> device_settings::lines(const std::string& key) const {
+  std::vector<std::string> out;
+  const std::string all = text(key);
+  for (std::size_t at = 0; at < all.size();) {
+    const auto end = std::min(all.find('\n', at), all.size());
+    out.push_back(all.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
 namespace {
 
 const char* type_name(setting_type type) {
@@ -31,6 +42,7 @@ const char* type_name(setting_type type) {
     case setting_type::text: return "a string";
     case setting_type::file: return "an absolute file path";
     case setting_type::socket: return "an absolute socket path";
+    case setting_type::lines: return "strings";
   }
   return "?";
 }
@@ -39,7 +51,8 @@ bool holds(const setting_value& value, setting_type type) {
   switch (type) {
     case setting_type::flag: return std::holds_alternative<bool>(value);
     case setting_type::integer: return std::holds_alternative<std::int64_t>(value);
-    case setting_type::text: return std::holds_alternative<std::string>(value);
+    case setting_type::text:
+    case setting_type::lines: return std::holds_alternative<std::string>(value);
     case setting_type::file:
     case setting_type::socket: {
       const std::string* path = std::get_if<std::string>(&value);

@@ -18,6 +18,9 @@ struct run_spec {
   int tty;                    /* agent exec: on a pseudo-terminal */
   unsigned short rows, cols;  /* agent exec: its size */
   int agent;                  /* start the guest agent (common/agent_protocol.h) */
+  const char* address;        /* eth0's, "10.0.2.15/24"; NULL: no network */
+  const char* gateway;
+  const char* dns;
 };
 
 struct identity {
@@ -38,6 +41,10 @@ void parse_spec_records(char* data, size_t len, struct run_spec* spec);
 const char* spec_getenv(const struct run_spec* spec, const char* name);
 /* Sets NAME=value, replacing an earlier NAME. */
 void spec_putenv(struct run_spec* spec, char* entry);
+
+/* network.c: eth0 up with the spec's address, its default route and
+ * /etc/resolv.conf and /etc/hosts, in the image root; 0, or -1 with why. */
+int configure_network(const struct run_spec* spec, char* why, size_t why_size);
 
 /* user.c: resolves `user` through the root's /etc/passwd and /etc/group. */
 int resolve_user(const char* user, struct identity* id, char* why, size_t why_size);

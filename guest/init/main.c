@@ -196,6 +196,10 @@ int main(int argc, char** argv) {
   if (mount_root() || enter_root()) report(SMVM_STATUS_INIT_FAILED);
   sethostname("smvm", 4);
   loopback_up();
+  if (spec.address && configure_network(&spec, why, sizeof why) != 0) {
+    init_fail("%s", why);
+    report(SMVM_STATUS_INIT_FAILED);
+  }
   struct identity id;
   if (resolve_user(spec.user, &id, why, sizeof why) != 0) {
     init_fail("%s", why);

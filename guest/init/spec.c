@@ -37,6 +37,9 @@ void parse_spec_records(char* data, size_t len, struct run_spec* spec) {
     else if (!strcmp(key, "rows")) spec->rows = (unsigned short)strtoul(value, NULL, 10);
     else if (!strcmp(key, "cols")) spec->cols = (unsigned short)strtoul(value, NULL, 10);
     else if (!strcmp(key, SMVM_RUN_SPEC_AGENT)) spec->agent = !strcmp(value, "1");
+    else if (!strcmp(key, "address")) spec->address = value;
+    else if (!strcmp(key, "gateway")) spec->gateway = value;
+    else if (!strcmp(key, "dns")) spec->dns = value;
   }
 }
 

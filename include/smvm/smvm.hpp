@@ -30,6 +30,10 @@ struct run_options {
   unsigned cpus = 1;
   std::uint64_t memory_mib = 512;
   bool interactive = false;                   // relay stdin to the workload (docker run -i)
+  // "slirp": a NAT to the host's network (eth0 10.0.2.15, the host as
+  // 10.0.2.2), as Docker's default bridge; "none": no network card.
+  std::string network = "slirp";
+  std::vector<std::string> publish;           // [HOST_IP:]HOST_PORT:GUEST_PORT[/udp], as docker run -p
   std::filesystem::path kernel;               // default: the cached kernel (tools/build-kernel.sh)
   std::filesystem::path kernel_log;           // where the guest kernel's log goes; default nowhere
   image::progress_fn progress;                // pull and unpack progress; may be empty

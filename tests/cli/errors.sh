@@ -79,10 +79,30 @@ run "$smvm" --config "$work/vm.toml"
 check "a MAC that is not one is refused" \
   '[[ $rc == 125 && $err == *"net[0].mac: \"02:00:00:00:01\" is not a MAC address like 02:00:00:00:00:01"* ]]'
 
-toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'mac = "02:00:00:00:00:01"'
+toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'mode = "switch"'
 run "$smvm" --config "$work/vm.toml"
-check "a card without a switch says what to give" \
-  '[[ $rc == 125 && $err == *"vm.toml:3: net[0] has no switch (the switch it plugs into, switch = \"lan0\""* ]]'
+check "a card in mode switch without a switch says what to give" \
+  '[[ $rc == 125 && $err == *"vm.toml:3: net[0]: switch: a card in mode \"switch\" names the switch it plugs into"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'mode = "slirp"' 'switch = "lan0"'
+run "$smvm" --config "$work/vm.toml"
+check "a slirp card that names a switch is refused" \
+  '[[ $rc == 125 && $err == *"vm.toml:5: net[0].switch: a card in mode \"slirp\" has a NAT of its own"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'switch = "lan0"' 'publish = ["8080:80"]'
+run "$smvm" --config "$work/vm.toml"
+check "a card on a switch cannot publish ports" \
+  '[[ $rc == 125 && $err == *"vm.toml:5: net[0].publish: only a card in mode \"slirp\" publishes ports"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'publish = ["8080:80", "99999:80"]'
+run "$smvm" --config "$work/vm.toml"
+check "a published port out of range is named with its line" \
+  '[[ $rc == 125 && $err == *"vm.toml:4: net[0].publish: \"99999:80\": the host port \"99999\" is not from 1 to 65535"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'publish = [8080]'
+run "$smvm" --config "$work/vm.toml"
+check "publish that is not strings is refused" \
+  '[[ $rc == 125 && $err == *"vm.toml:4: net[0].publish must be a string or an array of strings"* ]]'
 
 toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'switch = "lan 0"'
 run "$smvm" --config "$work/vm.toml"
@@ -126,6 +146,18 @@ check "--memory above 1 TiB is refused" '[[ $rc == 125 && $err == *"--memory mus
 
 run "$smvm" run --cpus 0 busybox
 check "a bad --cpus is named" '[[ $rc == 125 && $err == *"--cpus 0: expected a number of vCPUs"* ]]'
+
+run "$smvm" run --network host busybox
+check "a --network smvm run does not know is named" \
+  '[[ $rc == 125 && $err == *"--network host: smvm run knows slirp (a NAT to the host'"'"'s network, the default) and none"* ]]'
+
+run "$smvm" run -p 80 busybox
+check "a -p that is not HOST_PORT:GUEST_PORT says the form" \
+  '[[ $rc == 125 && $err == *"-p \"80\" is not [HOST_IP:]HOST_PORT:GUEST_PORT[/udp]"* ]]'
+
+run "$smvm" run --network none -p 8080:80 busybox
+check "-p with --network none is refused" \
+  '[[ $rc == 125 && $err == *"-p 8080:80: a VM with --network none has no port to publish"* ]]'
 
 run "$smvm" run --bogus busybox
 check "an unknown run option is refused" '[[ $rc == 125 && $err == *"--bogus"* ]]'

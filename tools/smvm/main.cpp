@@ -46,7 +46,7 @@ std::optional<std::uint64_t> parse_memory_mib(const std::string& text) {
 int run_command(const std::vector<std::string>& args) {
   auto split = smvm::cli::split_at_operand(args, {"-e", "--env", "--env-file", "-w", "--workdir", "-u", "--user",
                                                  "--entrypoint", "--cpus", "-m", "--memory", "--kernel",
-                                                 "--kernel-log", "--name"});
+                                                 "--kernel-log", "--name", "--network", "-p", "--publish"});
   CLI::App app{"Run IMAGE as a microVM: its Entrypoint and Cmd, or COMMAND", "smvm run"};
   bool detach = false;
   smvm::run_options options;
@@ -63,6 +63,8 @@ int run_command(const std::vector<std::string>& args) {
   app.add_option("--cpus", cpus, "vCPUs (fractions round up); default 1");
   app.add_option("-m,--memory", memory, "Guest memory, e.g. 512m or 2g; default 512m");
   app.add_flag("-i,--interactive", options.interactive, "Pass smvm's stdin to the workload");
+  app.add_option("--network", options.network, "slirp (default: a NAT to the host's network) or none");
+  app.add_option("-p,--publish", options.publish, "Publish a guest port on the host: [HOST_IP:]HOST_PORT:GUEST_PORT[/udp]");
   app.add_flag("-d,--detach", detach, "Run in the background and print the VM's name (smvm exec, logs, stop)");
   app.add_option("--name", options.name, "Name the VM (default: vm- and 8 hex digits)");
   app.add_option("--kernel", options.kernel, "Guest kernel (default: the cached one tools/build-kernel.sh builds)");

@@ -1,4 +1,4 @@
-// virtio-net's entry: [[net]] { mac, mode, switch }, one card each.
+// virtio-net's entry: [[net]] { mac, mode, switch, publish }, one card each.
 #include "devices/virtio/device_kind.hpp"
 #include "devices/virtio/net/device.hpp"
 
@@ -13,12 +13,20 @@ namespace smvm::devices::virtio::net {
 
 namespace {
 
-constexpr std::array<setting_spec, 3> settings{{
+constexpr std::array<setting_spec, 4> settings{{
   {"mac", setting_type::text, ""},
   {"mode", setting_type::text, ""},
-  {"switch", setting_type::text, "the switch it plugs into, switch = \"lan0\": the cards of one process's VMs "
-                                 "that name the same switch share one segment"},
+  {"publish", setting_type::lines, ""},
+  {"switch", setting_type::text, ""},
 }};
+
+/// "switch" when a switch is named, else "slirp": a card with no settings
+/// reaches out through a NAT, as a Docker container does.
+std::string mode_of(const device_settings& s) {
+  const std::string mode = s.text("mode");
+  if (!mode.empty()) return mode;
+  return s.values().count("switch") ? "switch" : "slirp";
+}
 
 /// Switch names are what vm.toml files of one process share, and what
 /// messages print: short and plain.
@@ -32,12 +40,23 @@ bool plain_name(const std::string& name) {
 result<void> validate(const device_settings& s) {
   if (s.values().count("mac"))
     if (auto mac = parse_mac(s.text("mac")); !mac) return make_error("mac: {}", mac.error().message);
-  const std::string mode = s.text("mode");
-  if (!mode.empty() && mode != "switch")
-    return make_error("mode: \"{}\" is not a network mode smvm has; use \"switch\" (with switch = NAME)", mode);
-  if (!plain_name(s.text("switch")))
+  const std::string mode = mode_of(s);
+  if (mode != "switch" && mode != "slirp")
+    return make_error("mode: \"{}\" is not a network mode smvm has; use \"slirp\" (a NAT to the host's network) "
+                      "or \"switch\" (with switch = NAME)",
+                      mode);
+  if (mode == "switch" && !s.values().count("switch"))
+    return make_error("switch: a card in mode \"switch\" names the switch it plugs into, switch = \"lan0\": the "
+                      "cards of one process's VMs that name the same switch share one segment");
+  if (mode == "switch" && !plain_name(s.text("switch")))
     return make_error("switch: \"{}\" is not a switch name (1 to 64 letters, digits, '-', '_' or '.')",
                       s.text("switch"));
+  if (mode == "slirp" && s.values().count("switch"))
+    return make_error("switch: a card in mode \"slirp\" has a NAT of its own and plugs into no switch");
+  if (mode != "slirp" && s.values().count("publish"))
+    return make_error("publish: only a card in mode \"slirp\" publishes ports (the host listens, its NAT forwards)");
+  for (const auto& item : s.lines("publish"))
+    if (auto f = network::parse_port_forward(item); !f) return make_error("publish: {}", f.error().message);
   return {};
 }
 
@@ -72,8 +91,9 @@ result<made_device> make(const device_context& context, const device_settings& s
   if (auto r = validate(s); !r) return r.error();  // a snapshot's record is checked again
   auto mac = parse_mac(s.text("mac"));
   if (!mac) return make_error("mac: {}", mac.error().message);
-  return made_device{.model = std::make_unique<device>(context.memory, *mac),
-                     .link = frame_link{"switch", s.text("switch"), format_mac(*mac)}};
+  frame_link link{mode_of(s), s.text("switch"), format_mac(*mac)};
+  for (const auto& item : s.lines("publish")) link.publish.push_back(*network::parse_port_forward(item));
+  return made_device{.model = std::make_unique<device>(context.memory, *mac), .link = std::move(link)};
 }
 
 }  // namespace
