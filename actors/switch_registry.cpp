@@ -1,22 +1,22 @@
 #include "actors/switch_registry.hpp"
 
-#include "actors/nat_actor.hpp"
+#include "actors/host_link_actor.hpp"
 #include "actors/switch_actor.hpp"
 
 namespace smvm::actors {
 
 switch_registry::~switch_registry() {
   for (auto& [name, sw] : switches_) caf::anon_send_exit(sw, caf::exit_reason::user_shutdown);
-  for (auto& nat : nats_) caf::anon_send_exit(nat, caf::exit_reason::user_shutdown);
+  for (auto& host : host_links_) caf::anon_send_exit(host, caf::exit_reason::user_shutdown);
 }
 
 result<card_link> switch_registry::plug(const devices::virtio::frame_link& link, const std::string& card_name) {
-  if (link.mode == "slirp") {
-    auto nat = spawn_nat(system_, link.publish);
-    if (!nat) return nat.error();
+  if (link.mode == "slirp" || link.mode == "tap") {
+    auto host = link.mode == "slirp" ? spawn_nat(system_, link.publish) : spawn_tap(system_, link.name);
+    if (!host) return host.error();
     std::lock_guard lock(mutex_);
-    nats_.push_back(*nat);
-    return card_link{*nat, 0, std::make_shared<frame_credit>(port_credit_bytes), card_name + " " + link.mac};
+    host_links_.push_back(*host);
+    return card_link{*host, 0, std::make_shared<frame_credit>(port_credit_bytes), card_name + " " + link.mac};
   }
   if (link.mode != "switch") return make_error("no network mode \"{}\"", link.mode);
   std::lock_guard lock(mutex_);

@@ -1,7 +1,8 @@
 #pragma once
 // The links of one actor system's network cards: switches by name, where
 // cards of VMs that run in one process and name the same switch share one
-// L2 segment, and a NAT (actors/nat_actor) for each card in mode "slirp".
+// L2 segment, and a host link (actors/host_link_actor) for each card in
+// mode "slirp" (a NAT) or "tap".
 // A switch is made when its first card plugs in; all stop with this object.
 
 #include "actors/messages.hpp"
@@ -44,7 +45,7 @@ class switch_registry {
   caf::actor_system& system_;
   mutable std::mutex mutex_;  // device actors plug in from the scheduler's threads
   std::map<std::string, switch_actor> switches_;
-  std::vector<link_peer> nats_;  // one per card in mode "slirp"
+  std::vector<link_peer> host_links_;  // one per card in mode "slirp" or "tap"
   std::map<std::pair<std::string, std::string>, std::uint32_t> ports_;  // (switch, MAC) -> port
   std::uint32_t next_port_ = 1;
 };

@@ -3,7 +3,6 @@
 #include <slirp/libslirp.h>
 
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -62,7 +61,6 @@ struct slirp_stack::engine {
   std::vector<frame_bytes> outbox;  // for the guest, handed over after each round
   std::vector<pollfd> fds;          // [0] is the wake eventfd; then libslirp's
   std::vector<std::unique_ptr<timer>> timers;
-  std::uint64_t out_frames = 0;
 
   ~engine() {
     if (slirp) slirp_cleanup(slirp);
@@ -169,8 +167,7 @@ result<std::unique_ptr<slirp_stack>> slirp_stack::start(const std::vector<port_f
                         errno ? std::strerror(errno) : "is it in use?");
   }
 
-  stack->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (stack->wake_fd_ < 0) return make_error("cannot make the network's eventfd: {}", std::strerror(errno));
+  if (!stack->inbox_.ready()) return make_error("cannot make the network's eventfd: {}", std::strerror(errno));
   stack->thread_ = std::thread([s = stack.get()] { s->run(); });
   return stack;
 }
@@ -178,33 +175,9 @@ result<std::unique_ptr<slirp_stack>> slirp_stack::start(const std::vector<port_f
 slirp_stack::~slirp_stack() {
   stop_ = true;
   if (thread_.joinable()) {
-    const std::uint64_t one = 1;
-    (void)!write(wake_fd_, &one, sizeof one);
+    inbox_.wake();
     thread_.join();
   }
-  if (wake_fd_ >= 0) close(wake_fd_);
-}
-
-void slirp_stack::send(std::vector<frame_bytes> frames) {
-  {
-    std::lock_guard lock(mutex_);
-    for (auto& f : frames) {
-      if (inbox_size_ + f.size() > inbox_bytes) {
-        ++counters_.dropped;
-        continue;
-      }
-      inbox_size_ += f.size();
-      ++counters_.in_frames;
-      inbox_.push_back(std::move(f));
-    }
-  }
-  const std::uint64_t one = 1;
-  (void)!write(wake_fd_, &one, sizeof one);
-}
-
-slirp_counters slirp_stack::counters() const {
-  std::lock_guard lock(mutex_);
-  return counters_;
 }
 
 void slirp_stack::run() {
@@ -215,31 +188,17 @@ void slirp_stack::run() {
   sigaddset(&pipe, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
   auto& e = *engine_;
-  std::vector<frame_bytes> taken;
   while (!stop_) {
     std::uint32_t timeout = e.until_next_timer(1000);
-    e.fds.assign(1, pollfd{wake_fd_, POLLIN, 0});
+    e.fds.assign(1, pollfd{inbox_.wake_fd(), POLLIN, 0});
     slirp_pollfds_fill(e.slirp, &timeout, engine::add_poll, &e);
     const int ready = poll(e.fds.data(), e.fds.size(), static_cast<int>(timeout));
     if (stop_) break;
-    if (ready > 0 && (e.fds[0].revents & POLLIN)) {
-      std::uint64_t count;
-      (void)!read(wake_fd_, &count, sizeof count);
-    }
-    {
-      std::lock_guard lock(mutex_);
-      taken.swap(inbox_);
-      inbox_size_ = 0;
-    }
-    for (auto& f : taken) slirp_input(e.slirp, f.data(), static_cast<int>(f.size()));
-    taken.clear();
+    for (auto& f : inbox_.take()) slirp_input(e.slirp, f.data(), static_cast<int>(f.size()));
     slirp_pollfds_poll(e.slirp, ready < 0 && errno != EINTR, engine::get_revents, &e);
     e.fire_due_timers();
     if (!e.outbox.empty()) {
-      {
-        std::lock_guard lock(mutex_);
-        counters_.out_frames += e.outbox.size();
-      }
+      inbox_.count_out(e.outbox.size());
       e.deliver(std::move(e.outbox));
       e.outbox.clear();
     }

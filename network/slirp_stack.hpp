@@ -7,13 +7,11 @@
 // poll loop and timers; frames reach it through a bounded inbox.
 
 #include "common/result.hpp"
-#include "network/impairment.hpp"
+#include "network/frame_endpoint.hpp"
 #include "network/port_forward.hpp"
 
 #include <atomic>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -27,29 +25,17 @@ inline constexpr const char* gateway = "10.0.2.2";
 inline constexpr const char* dns = "10.0.2.3";
 }  // namespace nat
 
-struct slirp_counters {
-  std::uint64_t in_frames = 0, out_frames = 0;  // from the guest, to it
-  std::uint64_t dropped = 0;                    // from the guest, with the inbox full
-};
-
-class slirp_stack {
+class slirp_stack final : public frame_endpoint {
  public:
-  /// Takes frames for the guest, on the stack's thread.
-  using deliver_fn = std::function<void(std::vector<frame_bytes>)>;
-
-  /// Room in the inbox for frames the thread has not yet taken.
-  static constexpr std::size_t inbox_bytes = 4u << 20;
-
   /// A segment whose host listens on `publish`'s ports; an error names the
   /// port that cannot be bound.
   static result<std::unique_ptr<slirp_stack>> start(const std::vector<port_forward>& publish, deliver_fn deliver);
-  ~slirp_stack();
+  ~slirp_stack() override;
   slirp_stack(const slirp_stack&) = delete;
   slirp_stack& operator=(const slirp_stack&) = delete;
 
-  /// Frames the guest sent; any that do not fit the inbox are dropped.
-  void send(std::vector<frame_bytes> frames);
-  slirp_counters counters() const;
+  void send(std::vector<frame_bytes> frames) override { inbox_.push(std::move(frames)); }
+  endpoint_counters counters() const override { return inbox_.counters(); }
 
   struct engine;  // libslirp's instance and its callbacks' state (slirp_stack.cpp)
 
@@ -58,12 +44,8 @@ class slirp_stack {
   void run();
 
   std::unique_ptr<engine> engine_;
-  int wake_fd_ = -1;  // an eventfd: frames in the inbox, or stop
+  frame_inbox inbox_;
   std::atomic<bool> stop_{false};
-  mutable std::mutex mutex_;  // guards the inbox and the counters
-  std::vector<frame_bytes> inbox_;
-  std::size_t inbox_size_ = 0;
-  slirp_counters counters_;
   std::thread thread_;
 };
 

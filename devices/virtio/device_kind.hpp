@@ -75,8 +75,8 @@ struct device_context {
 /// Where a network card's frames go, for the builder to wire to its
 /// worker 0 (queue_server::take_frames and receive_frames).
 struct frame_link {
-  std::string mode;  // "switch": a switch of this process, by name; "slirp": a NAT of the card's own
-  std::string name;  // the switch's name
+  std::string mode;  // "switch": a switch of this process, by name; "slirp": a NAT of the card's own; "tap"
+  std::string name;  // the switch's name, or the TAP device's
   std::string mac;   // the card's, "02:00:00:00:00:01": how the control socket names its port
   std::vector<network::port_forward> publish = {};  // slirp: host ports to the guest's
 };

@@ -87,7 +87,22 @@ check "a card in mode switch without a switch says what to give" \
 toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'mode = "slirp"' 'switch = "lan0"'
 run "$smvm" --config "$work/vm.toml"
 check "a slirp card that names a switch is refused" \
-  '[[ $rc == 125 && $err == *"vm.toml:5: net[0].switch: a card in mode \"slirp\" has a NAT of its own"* ]]'
+  '[[ $rc == 125 && $err == *"vm.toml:5: net[0].switch: a card in mode \"slirp\" plugs into no switch"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'switch = "lan0"' 'tap = "tap0"'
+run "$smvm" --config "$work/vm.toml"
+check "a card with both a switch and a TAP is refused" \
+  '[[ $rc == 125 && $err == *"vm.toml:5: net[0].tap: a card in mode \"switch\" plugs into no tap"* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'mode = "tap"'
+run "$smvm" --config "$work/vm.toml"
+check "a card in mode tap without a TAP says what to give" \
+  '[[ $rc == 125 && $err == *"net[0]: tap: a card in mode \"tap\" names the tap it plugs into, tap = \"tap0\""* ]]'
+
+toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'tap = "a-tap-name-too-long"'
+run "$smvm" --config "$work/vm.toml"
+check "a TAP name longer than an interface name is refused" \
+  '[[ $rc == 125 && $err == *"vm.toml:4: net[0].tap: \"a-tap-name-too-long\" is not a network interface name"* ]]'
 
 toml '[boot]' 'kernel = "bzImage"' '[[net]]' 'switch = "lan0"' 'publish = ["8080:80"]'
 run "$smvm" --config "$work/vm.toml"

@@ -94,6 +94,13 @@ done
 check "the restored guest saw its open connection reset ('$seen')" '[[ $seen == hup* ]]'
 run "$smvm" exec restored sh -c 'echo restored-exec; exit 6'
 check "a new exec in the restored VM" '[[ $rc == 6 && $out == restored-exec ]]'
+# A server on the host's loopback, for the restored VMs' new NATs.
+mkdir -p "$work/www" && echo "page for restored VMs" >"$work/www/page.txt"
+web_port=$((20000 + RANDOM % 20000))
+busybox httpd -f -p "127.0.0.1:$web_port" -h "$work/www" &
+web_pid=$!
+run "$smvm" exec restored wget -q -O - "http://10.0.2.2:$web_port/page.txt"
+check "the restored VM reaches the host through its new NAT" '[[ $rc == 0 && $out == "page for restored VMs" ]]'
 exec 3>&-
 timeout 60 tail --pid=$held -f /dev/null || kill $held  # its stdin ended: it ends
 check "the snapshotted VM's own connection went on to its end" '[[ "$("$smvm" exec $vm cat /tmp/reset-seen)" == eof ]]'
@@ -112,6 +119,9 @@ for i in $(seq 0 9); do
   [[ "$(timeout 120 "$smvm" exec clone-$i sh -c "echo clone-$i" 2>&1)" == clone-$i ]] && good=$((good + 1))
 done
 check "each of ten clones answers an exec on its own socket ($good of 10)" '[[ $good == 10 ]]'
+run "$smvm" exec clone-7 wget -q -O - "http://10.0.2.2:$web_port/page.txt"
+check "a clone reaches the host through a NAT of its own" '[[ $rc == 0 && $out == "page for restored VMs" ]]'
+kill $web_pid 2>/dev/null; wait $web_pid 2>/dev/null
 run "$smvm" rm -f $(seq -f 'clone-%g' 0 9)
 check "rm -f stops the clones and forgets them" '[[ $rc == 0 && "$("$smvm" ps -a -q)" != *clone* ]]'
 

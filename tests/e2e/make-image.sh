@@ -28,7 +28,8 @@ root=$bundle/rootfs
 mkdir -p "$root"/{bin,etc,tmp,home/app,opt/data,root}
 chmod 1777 "$root/tmp"
 cp /bin/busybox "$root/bin/busybox"
-for applet in sh echo cat id ls stat readlink pwd env touch mkdir rm sleep true false test grep wc md5sum kill printf nproc seq head dd hostname; do
+for applet in sh echo cat id ls stat readlink pwd env touch mkdir rm sleep true false test grep wc md5sum kill printf nproc seq head dd hostname \
+    wget nc httpd ip; do
   ln -s busybox "$root/bin/$applet"
 done
 printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' >"$root/etc/passwd"

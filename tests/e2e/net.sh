@@ -10,7 +10,8 @@
 # floods the segment with broadcast UDP, a and b still exchange
 # FLOOD_BYTES each way whole, and the suite prints their rate. Last, a VM
 # with a card is snapshotted, and two clones of it restored in one process
-# (their MACs apart by one) talk to each other over the switch.
+# (their MACs apart by one) talk to each other over the switch. And a VM
+# whose card is on a TAP the host made exchanges bytes with the host.
 # Cost: about 90-150 s nested (two processes: two VMs with 50 MiB each way,
 # 2 MiB under loss and a 5 s timeout; three VMs with a 15 s flood; a
 # snapshot and two clones),
@@ -197,5 +198,30 @@ check "a VM with a card is snapshotted" '[[ $rc == 0 && -f $work/s.snap && -f $w
 TEST_TIMEOUT=$limit run "$smvm" restore --clones 2 --console-output none "$work/s.snap"
 check "two clones of it restore with working cards, MACs apart, and talk over the switch" \
   '[[ $rc == 0 && $err == *"clone 0 exited 0"*"clone 1 exited 0"* ]]'
+
+# --- a card on a TAP device of the host's ---------------------------------------
+# The host (here: the L1) makes tap smvmtap0 at 10.1.0.1 and serves there;
+# the guest, 10.1.0.2 behind the TAP, exchanges LOSS_BYTES each way with it.
+vm t 02:00:00:00:00:20 <<'INIT'
+ip addr add 10.1.0.2/24 dev eth0 && ip link set eth0 up || exec smvm-exit 1
+net-peer connect 10.1.0.1 5100 $m 60; echo "tap connect status $?"
+exec smvm-exit 0
+INIT
+sed -i 's/^switch = "lan0"$/tap = "smvmtap0"/' "$work/t.toml"
+modprobe tun 2>/dev/null || true
+ip link del smvmtap0 2>/dev/null || true
+tap_made=no
+ip tuntap add smvmtap0 mode tap && ip addr add 10.1.0.1/24 dev smvmtap0 && ip link set smvmtap0 up && tap_made=yes
+check "the host makes a TAP device (ip tuntap)" '[[ $tap_made == yes ]]'
+"$build/net-peer" serve 5100 "$lossy" >"$work/tap-host.out" 2>&1 &
+host_peer=$!
+TEST_TIMEOUT=$limit run "$smvm" --config "$work/t.toml"
+timeout 30 tail --pid=$host_peer -f /dev/null || kill $host_peer 2>/dev/null
+ip link del smvmtap0 2>/dev/null || true
+t=$(tr -d '\0' <"$work/t.out" 2>/dev/null) host=$(cat "$work/tap-host.out")
+x=$(sum "$t" sent "$lossy") y=$(sum "$host" received "$lossy")
+x2=$(sum "$host" sent "$lossy") y2=$(sum "$t" received "$lossy")
+check "a card on the host's TAP device exchanges $lossy bytes each way with the host whole" \
+  '[[ $rc == 0 && -n $x && $x == "$y" && -n $x2 && $x2 == "$y2" && $t == *"tap connect status 0"* ]]'
 
 finish

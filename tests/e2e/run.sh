@@ -70,6 +70,34 @@ check "the image pulled from the registry runs" '[[ $rc == 0 && $out == "entry f
 run "$build/smvm-embed-example" "$archive" /bin/sh -c 'echo "$GREETING from $(id -un)"'
 check "a program embedding smvm (examples/embed.cpp) runs the image" '[[ $rc == 0 && $out == "embedded from app" ]]'
 
+# The network: by default a NAT (libslirp) with eth0 set before the workload.
+run "${shell[@]}" "$archive" -c 'ip -4 -o addr show eth0 | grep -o "inet [0-9./]*"; ip route | grep -o "default via [0-9.]* dev eth0"; cat /etc/resolv.conf; grep smvm /etc/hosts'
+check "eth0 is 10.0.2.15/24 with a route and a name server via the NAT" \
+  '[[ $rc == 0 && $out == $'"'"'inet 10.0.2.15/24\ndefault via 10.0.2.2 dev eth0\nnameserver 10.0.2.3\n10.0.2.15\tsmvm'"'"' ]]'
+
+run "${shell[@]}" --network none "$archive" -c 'ls /sys/class/net | grep -c eth'
+check "--network none gives the VM no card" '[[ $out == 0 ]]'
+
+mkdir -p "$work/www" && echo "served by the host" >"$work/www/page.txt"
+web_port=$((20000 + RANDOM % 20000))
+busybox httpd -f -p "127.0.0.1:$web_port" -h "$work/www" &
+web_pid=$!
+run "${shell[@]}" "$archive" -c "wget -q -O - http://10.0.2.2:$web_port/page.txt"
+kill $web_pid 2>/dev/null; wait $web_pid 2>/dev/null
+check "the workload fetches a page from the host's 127.0.0.1 (as 10.0.2.2)" \
+  '[[ $rc == 0 && $out == "served by the host" ]]'
+
+published=$((20000 + RANDOM % 20000))
+run "$smvm" run -d --name published -p "127.0.0.1:$published:8080" --entrypoint /bin/httpd "$archive" -f -p 8080 -h /etc
+check "run -d -p starts a server in a VM" '[[ $rc == 0 && $out == published ]]'
+got=""
+for _ in $(seq 100); do got=$(curl -fsS -m 5 "http://127.0.0.1:$published/added" 2>/dev/null) && break; sleep 0.2; done
+check "-p publishes the guest's port on the host" '[[ $got == added ]]'
+run "$smvm" run -d --name second -p "127.0.0.1:$published:8080" --entrypoint /bin/httpd "$archive" -f -p 8080 -h /etc
+check "a host port in use is a clear error" \
+  '[[ $rc == 125 && $err == *"cannot publish 127.0.0.1:$published:8080/tcp"* ]]'
+"$smvm" stop -t 2 published >/dev/null 2>&1 || true
+
 # Ctrl-C: smvm passes the first SIGINT to the workload, which handles it.
 set +e
 "${shell[@]}" "$archive" -c 'trap "echo caught; exit 3" INT; echo ready; while :; do sleep 0.2; done' >"$work/sig.out" 2>&1 &

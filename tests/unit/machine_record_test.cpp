@@ -88,6 +88,20 @@ TEST_CASE("machine record: a writable disk keeps clones apart; a read-only one d
   CHECK_THAT(*conflict, Catch::Contains("the disk /images/data.ext4 is writable"));
 }
 
+TEST_CASE("machine record: a card that publishes host ports keeps clones apart; one that does not, not") {
+  machine_record r;
+  r.memory_mib = 256;
+  r.devices = {{"virtio-net", {{"mac", 2, 0, "02:00:00:00:00:01"}, {"mode", 2, 0, "slirp"}}}};
+  CHECK_FALSE(clone_conflict(r, "vm.snap"));
+  r.devices = {{"virtio-net", {{"mac", 2, 0, "02:00:00:00:00:01"}, {"publish", 2, 0, "8080:80\n5353:53/udp"}}}};
+  auto conflict = clone_conflict(r, "vm.snap");
+  REQUIRE(conflict);
+  CHECK_THAT(*conflict, Catch::Contains("publishes host port 8080:80"));
+  auto back = config_of(r, "vm.snap");
+  REQUIRE(back);  // a record's publish lines are read back as written
+  CHECK(back->devices.front().settings.lines("publish") == std::vector<std::string>{"8080:80", "5353:53/udp"});
+}
+
 TEST_CASE("machine record: a device count beyond the section's bytes is an error, not an allocation") {
   machine_record r;
   r.memory_mib = 256;

@@ -1,13 +1,19 @@
-// The NAT's stack (network/slirp_stack) against frames built by hand, as a
-// guest would send them: ARP for the router, a datagram out to a host
-// socket, a published port that a host connection reaches the guest
-// through, and the errors a port that cannot be bound gives.
+// A card's links outside the process, against frames built by hand as a
+// guest would send them. The NAT (network/slirp_stack): ARP for the router,
+// a datagram and a connection out to host sockets, a published port that a
+// host connection reaches the guest through, the error for a port that
+// cannot be bound, and the bounded inbox. A TAP (network/tap_device): the
+// host kernel answers ARP through it.
 #include "network/slirp_stack.hpp"
+#include "network/tap_device.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -62,14 +68,15 @@ frame_bytes ethernet(std::uint16_t type, const std::array<std::uint8_t, 6>& to) 
   return f;
 }
 
-/// "Who has 10.0.2.2? Tell 10.0.2.15", from the guest.
-frame_bytes arp_request() {
+/// "Who has `target`? Tell `sender`" (10.0.2.2 and 10.0.2.15), from the guest.
+frame_bytes arp_request(const std::array<std::uint8_t, 4>& target = router_ip,
+                        const std::array<std::uint8_t, 4>& sender = guest_ip) {
   auto f = ethernet(0x0806, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
   f.resize(42);
   put16(f, 14, 1), put16(f, 16, 0x0800), f[18] = 6, f[19] = 4, put16(f, 20, 1);
   std::copy(guest_mac.begin(), guest_mac.end(), f.begin() + 22);
-  std::copy(guest_ip.begin(), guest_ip.end(), f.begin() + 28);
-  std::copy(router_ip.begin(), router_ip.end(), f.begin() + 38);
+  std::copy(sender.begin(), sender.end(), f.begin() + 28);
+  std::copy(target.begin(), target.end(), f.begin() + 38);
   return f;
 }
 
@@ -87,6 +94,30 @@ frame_bytes udp_to_router(std::uint16_t port, std::string_view payload, const st
   put16(f, ip + 10, static_cast<std::uint16_t>(~sum));
   put16(f, udp, 5000), put16(f, udp + 2, port), put16(f, udp + 4, static_cast<std::uint16_t>(8 + payload.size()));
   std::copy(payload.begin(), payload.end(), f.begin() + udp + 8);  // checksum 0: none, as IPv4 allows
+  return f;
+}
+
+/// A TCP SYN from the guest's port 40000 to the router's `port`.
+frame_bytes syn_to_router(std::uint16_t port, const std::array<std::uint8_t, 6>& router_mac) {
+  auto f = ethernet(0x0800, router_mac);
+  const std::size_t ip = 14, tcp = ip + 20, length = 20 + 20;
+  f.resize(ip + length);
+  f[ip] = 0x45, put16(f, ip + 2, static_cast<std::uint16_t>(length)), f[ip + 8] = 64, f[ip + 9] = 6;
+  std::copy(guest_ip.begin(), guest_ip.end(), f.begin() + ip + 12);
+  std::copy(router_ip.begin(), router_ip.end(), f.begin() + ip + 16);
+  auto fold = [](std::uint32_t sum) {
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<std::uint16_t>(~sum);
+  };
+  std::uint32_t sum = 0;
+  for (std::size_t i = 0; i < 20; i += 2) sum += get16(f, ip + i);
+  put16(f, ip + 10, fold(sum));
+  put16(f, tcp, 40000), put16(f, tcp + 2, port);
+  put16(f, tcp + 4, 0x1234), f[tcp + 12] = 5 << 4, f[tcp + 13] = 0x02, put16(f, tcp + 14, 65535);
+  sum = 6 + 20;  // the pseudo-header: protocol and TCP length, then the addresses
+  for (std::size_t i = 12; i < 20; i += 2) sum += get16(f, ip + i);
+  for (std::size_t i = 0; i < 20; i += 2) sum += get16(f, tcp + i);
+  put16(f, tcp + 16, fold(sum));
   return f;
 }
 
@@ -145,6 +176,27 @@ TEST_CASE("slirp: a datagram to 10.0.2.2 reaches a socket on the host's 127.0.0.
   CHECK(std::string(got, n > 0 ? static_cast<std::size_t>(n) : 0) == "hello host");
 }
 
+TEST_CASE("slirp: a guest's connection to 10.0.2.2 reaches a listener on the host's 127.0.0.1") {
+  guest_side guest;
+  auto stack = slirp_stack::start({}, [&](auto frames) { guest.take(std::move(frames)); });
+  REQUIRE(stack);
+  (*stack)->send({arp_request()});
+  auto reply = guest.wait_for(is_arp_reply);
+  REQUIRE(reply);
+  std::array<std::uint8_t, 6> router_mac;
+  std::copy(reply->begin() + 22, reply->begin() + 28, router_mac.begin());
+  auto [s, port] = host_socket(SOCK_STREAM);
+  REQUIRE(::listen(s, 1) == 0);
+  (*stack)->send({syn_to_router(port, router_mac)});
+  pollfd p{s, POLLIN, 0};
+  CHECK(::poll(&p, 1, 5000) == 1);
+  auto syn_ack = guest.wait_for([](const frame_bytes& f) {
+    return f.size() >= 54 && get16(f, 12) == 0x0800 && f[23] == 6 && get16(f, 36) == 40000 && (f[47] & 0x12) == 0x12;
+  });
+  ::close(s);
+  CHECK(syn_ack);
+}
+
 TEST_CASE("slirp: a connection to a published port reaches the guest's port as a SYN") {
   guest_side guest;
   const std::uint16_t host_port = free_port();
@@ -183,10 +235,10 @@ TEST_CASE("slirp: frames beyond the inbox are dropped and counted, not kept") {
   guest_side guest;
   auto stack = slirp_stack::start({}, [&](auto frames) { guest.take(std::move(frames)); });
   REQUIRE(stack);
-  std::vector<frame_bytes> flood(slirp_stack::inbox_bytes / 60000 + 8, frame_bytes(60000, 0));
+  std::vector<frame_bytes> flood(frame_inbox::default_limit / 60000 + 8, frame_bytes(60000, 0));
   (*stack)->send(std::move(flood));
   const auto counters = (*stack)->counters();
-  CHECK(counters.in_frames + counters.dropped == slirp_stack::inbox_bytes / 60000 + 8);
+  CHECK(counters.in_frames + counters.dropped == frame_inbox::default_limit / 60000 + 8);
   CHECK(counters.dropped >= 1);
 }
 
@@ -205,4 +257,55 @@ TEST_CASE("published ports: docker run -p's forms, and what is wrong with each b
   CHECK(parse_port_forward("1.2.3.256:8080:80").error().message.find("not an IPv4 address") != std::string::npos);
   CHECK_FALSE(parse_port_forward("a:b:c:d"));
   CHECK_FALSE(parse_port_forward("+80:80"));
+}
+
+namespace {
+
+/// Sets the host's side of TAP `name` to 10.199.0.1/24, up.
+void host_address(const std::string& name) {
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ifreq ifr{};
+  std::snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name.c_str());
+  auto* a = reinterpret_cast<sockaddr_in*>(&ifr.ifr_addr);
+  a->sin_family = AF_INET;
+  a->sin_addr.s_addr = htonl(0x0ac70001);
+  CHECK(ioctl(s, SIOCSIFADDR, &ifr) == 0);
+  a->sin_addr.s_addr = htonl(0xffffff00);
+  CHECK(ioctl(s, SIOCSIFNETMASK, &ifr) == 0);
+  CHECK(ioctl(s, SIOCGIFFLAGS, &ifr) == 0);
+  ifr.ifr_flags |= IFF_UP;
+  CHECK(ioctl(s, SIOCSIFFLAGS, &ifr) == 0);
+  ::close(s);
+}
+
+}  // namespace
+
+TEST_CASE("tap: the host's kernel answers the guest's ARP through the TAP device") {
+  if (::geteuid() != 0 || ::access("/dev/net/tun", R_OK | W_OK) != 0) {
+    WARN("not root, or no /dev/net/tun: the TAP is not tried here (CI runs as root)");
+    return;
+  }
+  guest_side guest;
+  const std::string name = fmt::format("smvmt{}", ::getpid() % 100000);
+  auto tap = tap_device::open(name, [&](auto frames) { guest.take(std::move(frames)); });
+  REQUIRE(tap);
+  host_address(name);
+  (*tap)->send({arp_request({10, 199, 0, 1}, {10, 199, 0, 2})});
+  auto reply = guest.wait_for(is_arp_reply);
+  REQUIRE(reply);
+  CHECK(std::equal(guest_mac.begin(), guest_mac.end(), reply->begin()));
+  const std::array<std::uint8_t, 4> host{10, 199, 0, 1};
+  CHECK(std::equal(host.begin(), host.end(), reply->begin() + 28));
+  CHECK((*tap)->counters().in_frames == 1);
+}
+
+TEST_CASE("tap: a name that is no interface name, or a TAP that cannot be had, is an error saying why") {
+  auto bad = tap_device::open("a-name-longer-than-15", [](auto) {});
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message, Catch::Contains("an interface name is 1 to 15 characters"));
+  if (::geteuid() != 0) return;
+  // Root can make any TAP; one that is another kind of device cannot be had.
+  auto lo = tap_device::open("lo", [](auto) {});
+  REQUIRE_FALSE(lo);
+  CHECK_THAT(lo.error().message, Catch::Contains("tap lo: cannot attach to it"));
 }
