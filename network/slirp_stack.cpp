@@ -193,9 +193,10 @@ void slirp_stack::run() {
     e.fds.assign(1, pollfd{inbox_.wake_fd(), POLLIN, 0});
     slirp_pollfds_fill(e.slirp, &timeout, engine::add_poll, &e);
     const int ready = poll(e.fds.data(), e.fds.size(), static_cast<int>(timeout));
+    const bool failed = ready < 0 && errno != EINTR;  // before take() sets errno
     if (stop_) break;
     for (auto& f : inbox_.take()) slirp_input(e.slirp, f.data(), static_cast<int>(f.size()));
-    slirp_pollfds_poll(e.slirp, ready < 0 && errno != EINTR, engine::get_revents, &e);
+    slirp_pollfds_poll(e.slirp, failed, engine::get_revents, &e);
     e.fire_due_timers();
     if (!e.outbox.empty()) {
       inbox_.count_out(e.outbox.size());

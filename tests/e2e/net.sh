@@ -11,6 +11,7 @@
 # FLOOD_BYTES each way whole, and the suite prints their rate. Last, a VM
 # with a card is snapshotted, and two clones of it restored in one process
 # (their MACs apart by one) talk to each other over the switch. And a VM
+# whose card has no settings gets an address from its NAT's DHCP, and one
 # whose card is on a TAP the host made exchanges bytes with the host.
 # Cost: about 90-150 s nested (two processes: two VMs with 50 MiB each way,
 # 2 MiB under loss and a 5 s timeout; three VMs with a 15 s flood; a
@@ -199,6 +200,17 @@ TEST_TIMEOUT=$limit run "$smvm" restore --clones 2 --console-output none "$work/
 check "two clones of it restore with working cards, MACs apart, and talk over the switch" \
   '[[ $rc == 0 && $err == *"clone 0 exited 0"*"clone 1 exited 0"* ]]'
 
+# --- a card with no settings: a NAT of its own, with DHCP -------------------------
+vm d 02:00:00:00:00:30 <<'INIT'
+ip link set eth0 up || exec smvm-exit 1
+udhcpc -i eth0 -n -q -t 5 -s /bin/true 2>&1 | grep -o "lease of [0-9.]* obtained from [0-9.]*"
+exec smvm-exit 0
+INIT
+sed -i '/^switch = "lan0"$/d' "$work/d.toml"
+TEST_TIMEOUT=$limit run "$smvm" --config "$work/d.toml"
+check "a card with no switch gets 10.0.2.15 from its NAT's DHCP" \
+  '[[ $rc == 0 && "$(tr -d "\0" <"$work/d.out")" == *"lease of 10.0.2.15 obtained from 10.0.2.2"* ]]'
+
 # --- a card on a TAP device of the host's ---------------------------------------
 # The host (here: the L1) makes tap smvmtap0 at 10.1.0.1 and serves there;
 # the guest, 10.1.0.2 behind the TAP, exchanges LOSS_BYTES each way with it.
@@ -216,7 +228,7 @@ check "the host makes a TAP device (ip tuntap)" '[[ $tap_made == yes ]]'
 "$build/net-peer" serve 5100 "$lossy" >"$work/tap-host.out" 2>&1 &
 host_peer=$!
 TEST_TIMEOUT=$limit run "$smvm" --config "$work/t.toml"
-timeout 30 tail --pid=$host_peer -f /dev/null || kill $host_peer 2>/dev/null
+timeout 30 tail --pid=$host_peer -f /dev/null || kill $host_peer 2>/dev/null || true
 ip link del smvmtap0 2>/dev/null || true
 t=$(tr -d '\0' <"$work/t.out" 2>/dev/null) host=$(cat "$work/tap-host.out")
 x=$(sum "$t" sent "$lossy") y=$(sum "$host" received "$lossy")

@@ -80,18 +80,30 @@ frame_bytes arp_request(const std::array<std::uint8_t, 4>& target = router_ip,
   return f;
 }
 
-/// A UDP datagram from the guest's port 5000 to the router's `port`.
-frame_bytes udp_to_router(std::uint16_t port, std::string_view payload, const std::array<std::uint8_t, 6>& router_mac) {
+std::uint16_t fold(std::uint32_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum);
+}
+
+/// An IPv4 packet (`protocol`, `payload` bytes after a 20-byte header,
+/// left for the caller) from the guest to the router, its checksum set.
+frame_bytes ipv4_to_router(std::uint8_t protocol, std::size_t payload, const std::array<std::uint8_t, 6>& router_mac) {
   auto f = ethernet(0x0800, router_mac);
-  const std::size_t ip = 14, udp = ip + 20, length = 20 + 8 + payload.size();
-  f.resize(ip + length);
-  f[ip] = 0x45, put16(f, ip + 2, static_cast<std::uint16_t>(length)), f[ip + 8] = 64, f[ip + 9] = 17;
+  const std::size_t ip = 14;
+  f.resize(ip + 20 + payload);
+  f[ip] = 0x45, put16(f, ip + 2, static_cast<std::uint16_t>(20 + payload)), f[ip + 8] = 64, f[ip + 9] = protocol;
   std::copy(guest_ip.begin(), guest_ip.end(), f.begin() + ip + 12);
   std::copy(router_ip.begin(), router_ip.end(), f.begin() + ip + 16);
   std::uint32_t sum = 0;
   for (std::size_t i = 0; i < 20; i += 2) sum += get16(f, ip + i);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  put16(f, ip + 10, static_cast<std::uint16_t>(~sum));
+  put16(f, ip + 10, fold(sum));
+  return f;
+}
+
+/// A UDP datagram from the guest's port 5000 to the router's `port`.
+frame_bytes udp_to_router(std::uint16_t port, std::string_view payload, const std::array<std::uint8_t, 6>& router_mac) {
+  auto f = ipv4_to_router(17, 8 + payload.size(), router_mac);
+  const std::size_t udp = 34;
   put16(f, udp, 5000), put16(f, udp + 2, port), put16(f, udp + 4, static_cast<std::uint16_t>(8 + payload.size()));
   std::copy(payload.begin(), payload.end(), f.begin() + udp + 8);  // checksum 0: none, as IPv4 allows
   return f;
@@ -99,22 +111,11 @@ frame_bytes udp_to_router(std::uint16_t port, std::string_view payload, const st
 
 /// A TCP SYN from the guest's port 40000 to the router's `port`.
 frame_bytes syn_to_router(std::uint16_t port, const std::array<std::uint8_t, 6>& router_mac) {
-  auto f = ethernet(0x0800, router_mac);
-  const std::size_t ip = 14, tcp = ip + 20, length = 20 + 20;
-  f.resize(ip + length);
-  f[ip] = 0x45, put16(f, ip + 2, static_cast<std::uint16_t>(length)), f[ip + 8] = 64, f[ip + 9] = 6;
-  std::copy(guest_ip.begin(), guest_ip.end(), f.begin() + ip + 12);
-  std::copy(router_ip.begin(), router_ip.end(), f.begin() + ip + 16);
-  auto fold = [](std::uint32_t sum) {
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return static_cast<std::uint16_t>(~sum);
-  };
-  std::uint32_t sum = 0;
-  for (std::size_t i = 0; i < 20; i += 2) sum += get16(f, ip + i);
-  put16(f, ip + 10, fold(sum));
+  auto f = ipv4_to_router(6, 20, router_mac);
+  const std::size_t ip = 14, tcp = 34;
   put16(f, tcp, 40000), put16(f, tcp + 2, port);
   put16(f, tcp + 4, 0x1234), f[tcp + 12] = 5 << 4, f[tcp + 13] = 0x02, put16(f, tcp + 14, 65535);
-  sum = 6 + 20;  // the pseudo-header: protocol and TCP length, then the addresses
+  std::uint32_t sum = 6 + 20;  // the pseudo-header: protocol and TCP length, then the addresses
   for (std::size_t i = 12; i < 20; i += 2) sum += get16(f, ip + i);
   for (std::size_t i = 0; i < 20; i += 2) sum += get16(f, tcp + i);
   put16(f, tcp + 16, fold(sum));
@@ -122,6 +123,16 @@ frame_bytes syn_to_router(std::uint16_t port, const std::array<std::uint8_t, 6>&
 }
 
 bool is_arp_reply(const frame_bytes& f) { return f.size() >= 42 && get16(f, 12) == 0x0806 && get16(f, 20) == 2; }
+
+/// The router's MAC, from its answer to the guest's ARP.
+std::array<std::uint8_t, 6> router_mac_of(slirp_stack& stack, guest_side& guest) {
+  stack.send({arp_request()});
+  auto reply = guest.wait_for(is_arp_reply);
+  REQUIRE(reply);
+  std::array<std::uint8_t, 6> mac;
+  std::copy(reply->begin() + 22, reply->begin() + 28, mac.begin());
+  return mac;
+}
 
 /// A socket of the host's on 127.0.0.1, and its port.
 std::pair<int, std::uint16_t> host_socket(int type) {
@@ -161,11 +172,7 @@ TEST_CASE("slirp: a datagram to 10.0.2.2 reaches a socket on the host's 127.0.0.
   guest_side guest;
   auto stack = slirp_stack::start({}, [&](auto frames) { guest.take(std::move(frames)); });
   REQUIRE(stack);
-  (*stack)->send({arp_request()});
-  auto reply = guest.wait_for(is_arp_reply);
-  REQUIRE(reply);
-  std::array<std::uint8_t, 6> router_mac;
-  std::copy(reply->begin() + 22, reply->begin() + 28, router_mac.begin());
+  const auto router_mac = router_mac_of(**stack, guest);
   auto [s, port] = host_socket(SOCK_DGRAM);
   timeval wait{5, 0};
   setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
@@ -180,11 +187,7 @@ TEST_CASE("slirp: a guest's connection to 10.0.2.2 reaches a listener on the hos
   guest_side guest;
   auto stack = slirp_stack::start({}, [&](auto frames) { guest.take(std::move(frames)); });
   REQUIRE(stack);
-  (*stack)->send({arp_request()});
-  auto reply = guest.wait_for(is_arp_reply);
-  REQUIRE(reply);
-  std::array<std::uint8_t, 6> router_mac;
-  std::copy(reply->begin() + 22, reply->begin() + 28, router_mac.begin());
+  const auto router_mac = router_mac_of(**stack, guest);
   auto [s, port] = host_socket(SOCK_STREAM);
   REQUIRE(::listen(s, 1) == 0);
   (*stack)->send({syn_to_router(port, router_mac)});
