@@ -97,7 +97,7 @@ check "a new exec in the restored VM" '[[ $rc == 6 && $out == restored-exec ]]'
 # A server on the host's loopback, for the restored VMs' new NATs.
 mkdir -p "$work/www" && echo "page for restored VMs" >"$work/www/page.txt"
 web_port=$((20000 + RANDOM % 20000))
-busybox httpd -f -p "127.0.0.1:$web_port" -h "$work/www" &
+busybox httpd -f -p "127.0.0.1:$web_port" -h "$work/www" 3>&- &  # not holding the fifo open
 web_pid=$!
 run "$smvm" exec restored wget -q -O - "http://10.0.2.2:$web_port/page.txt"
 check "the restored VM reaches the host through its new NAT" '[[ $rc == 0 && $out == "page for restored VMs" ]]'
